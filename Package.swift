@@ -1,0 +1,67 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let swiftSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Hark",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Hark", targets: ["Hark"]),
+        .executable(name: "hark", targets: ["hark"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // C libraries from Debian, reached through pkg-config.
+        // No pkgConfig for PortAudio: its .pc file adds -pthread, which SwiftPM rejects with a
+        // warning on every build; the header and library are on the default paths.
+        .systemLibrary(name: "CPortAudio",
+                       providers: [.apt(["portaudio19-dev", "libasound2-dev"]), .brew(["portaudio"])]),
+        .systemLibrary(name: "CSndFile", pkgConfig: "sndfile",
+                       providers: [.apt(["libsndfile1-dev"]), .brew(["libsndfile"])]),
+        .systemLibrary(name: "CSoxr", pkgConfig: "soxr",
+                       providers: [.apt(["libsoxr-dev"]), .brew(["libsoxr"])]),
+
+        .target(name: "HarkCore",
+                dependencies: [
+                    .product(name: "Atomics", package: "swift-atomics"),
+                    .product(name: "DequeModule", package: "swift-collections"),
+                ],
+                swiftSettings: swiftSettings),
+        .target(name: "HarkAudio",
+                dependencies: ["HarkCore", "CPortAudio", "CSndFile", "CSoxr"],
+                swiftSettings: swiftSettings),
+        .target(name: "HarkVAD", dependencies: ["HarkCore"], swiftSettings: swiftSettings),
+        .target(name: "Hark",
+                dependencies: [
+                    "HarkCore", "HarkAudio", "HarkVAD",
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                swiftSettings: swiftSettings),
+        .executableTarget(name: "hark",
+                          dependencies: [
+                              "Hark",
+                              .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                              .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                          ],
+                          swiftSettings: swiftSettings),
+
+        // Test support: counts heap allocations made on one thread (see its header for why).
+        .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        .testTarget(name: "HarkCoreTests", dependencies: ["HarkCore"], swiftSettings: swiftSettings),
+        .testTarget(name: "HarkAudioTests", dependencies: ["HarkAudio", "CAllocationCounter"],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "HarkVADTests", dependencies: ["HarkVAD"], swiftSettings: swiftSettings),
+        .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkAudio"],
+                    resources: [], swiftSettings: swiftSettings),
+        .testTarget(name: "harkTests", dependencies: ["Hark"], swiftSettings: swiftSettings),
+    ]
+)

@@ -1,0 +1,188 @@
+import Foundation
+import HarkAudio
+import HarkCore
+
+/// The recorder for async code: capture → VAD → utterances → session folder → events.
+///
+/// ```swift
+/// let recorder = AsyncRecorderBackend(configuration: .init()) { event in print(event.name) }
+/// try await recorder.start()
+/// try await Task.sleep(for: .seconds(10))
+/// let summary = try await recorder.stop()
+/// ```
+/// Detectors load lazily on the first `start()`, off the caller's executor. File writes happen on
+/// the session store's actor, never on the caller or the audio thread. Events reach the handler
+/// (sync or async) and every `events` subscriber in order.
+public actor AsyncRecorderBackend {
+    public nonisolated let configuration: RecorderConfiguration
+    private let broadcaster: EventBroadcaster
+    private let handlerTask: Task<Void, Never>?
+    private var lifecycle = RecorderLifecycle()
+    private var detectors: [VADMode.Detector: any VoiceActivityDetector]?
+    private var vadMode: VADMode
+    private var control: CaptureControl?
+    private var captureTask: Task<RecordingSummary, Never>?
+
+    /// The current (or last) session folder; set once `start()` returns.
+    public private(set) var sessionURL: URL?
+
+    public init(configuration: RecorderConfiguration = .init()) {
+        self.init(configuration: configuration, handler: nil)
+    }
+
+    /// With a handler called for every event, in order, off the recorder's own tasks.
+    public init(configuration: RecorderConfiguration = .init(),
+                eventHandler: @escaping @Sendable (RecorderEvent) -> Void) {
+        self.init(configuration: configuration, handler: { eventHandler($0) })
+    }
+
+    /// With an async handler, awaited for each event in order before the next is delivered.
+    public init(configuration: RecorderConfiguration = .init(),
+                eventHandler: @escaping @Sendable (RecorderEvent) async -> Void) {
+        self.init(configuration: configuration, handler: eventHandler)
+    }
+
+    private init(configuration: RecorderConfiguration, handler: (@Sendable (RecorderEvent) async -> Void)?) {
+        self.configuration = configuration
+        let broadcaster = EventBroadcaster(bufferLimit: configuration.eventBufferLimit)
+        self.broadcaster = broadcaster
+        vadMode = configuration.vadMode
+        if let handler {
+            let stream = broadcaster.subscribe()
+            handlerTask = Task { try? await Self.deliver(stream, to: handler) }
+        } else {
+            handlerTask = nil
+        }
+    }
+
+    private static func deliver(_ stream: EventStream, to handler: @Sendable (RecorderEvent) async -> Void) async throws {
+        for try await event in stream { await handler(event) }
+    }
+
+    deinit {
+        control?.requestStop()
+        broadcaster.finish()
+    }
+
+    /// Every event from now on. Each access is a new subscription with its own bounded buffer.
+    public nonisolated var events: EventStream { broadcaster.subscribe() }
+
+    public var isRecording: Bool { lifecycle.isRecording }
+
+    /// The VAD mode in force (or that the next recording starts with).
+    public var currentVADMode: VADMode { vadMode }
+
+    /// Starts a new session. Throws `alreadyRecording` if one is running, and a clear error when
+    /// the device or file cannot be opened or the sessions folder is not writable.
+    public func start() async throws {
+        try lifecycle.beginStart()
+        do {
+            let detectors = try await loadedDetectors()
+            let source = try makeSource()
+            let store = try SessionStore.create(root: configuration.sessionsDirectory, source: sourceInfo(source),
+                                                configuration: configuration, vadMode: vadMode)
+            let folder = store.folder
+            do {
+                try source.start()
+            } catch {
+                try? FileManager.default.removeItem(at: folder)
+                throw error
+            }
+            let control = CaptureControl()
+            let started = RecordingStarted(sessionID: folder.lastPathComponent, sessionPath: folder.path,
+                                           source: source.name, inputFormat: source.format, vadMode: vadMode)
+            let setup = CaptureSetup(source: source, store: store, events: broadcaster, control: control,
+                                     detectors: detectors, mode: vadMode, segmenter: configuration.segmenter,
+                                     pollInterval: configuration.pollInterval, started: started)
+            var loop = try CaptureLoop(setup: setup)
+            let task = Task.detached { await loop.run() }
+            self.control = control
+            captureTask = task
+            sessionURL = folder
+            lifecycle.startSucceeded()
+            Task { [weak self] in
+                let summary = await task.value
+                await self?.captureEnded(summary)
+            }
+        } catch {
+            lifecycle.startFailed()
+            throw error
+        }
+    }
+
+    /// Stops recording, saves the utterance in progress, and returns what the session holds.
+    /// Throws `notRecording` when idle. If the input already ended, returns that summary.
+    @discardableResult
+    public func stop() async throws -> RecordingSummary {
+        switch try lifecycle.beginStop() {
+        case .alreadyEnded(let summary):
+            return summary
+        case .stopCapture:
+            control?.requestStop()
+            let summary = await captureTask!.value
+            lifecycle.stopFinished()
+            return summary
+        case .awaitStop:
+            return await captureTask!.value
+        }
+    }
+
+    /// Waits until the current recording ends (for file input, at its end) and returns its summary.
+    /// Returns nil when nothing was ever started.
+    public func waitUntilFinished() async -> RecordingSummary? {
+        guard let captureTask else { return nil }
+        return await captureTask.value
+    }
+
+    /// Changes the VAD mode; while recording it applies at the next 32 ms chunk and emits
+    /// `vadModeChanged`. Throws if the mode's detector is not available in this build.
+    public func setVADMode(_ mode: VADMode) async throws {
+        guard configuration.detectorFactory.available.contains(mode.detector) else {
+            throw HarkError.invalidConfiguration("VAD mode '\(mode)' is not available; choose one of \(availableDetectors.map(\.rawValue)).")
+        }
+        if detectors != nil, detectors?[mode.detector] == nil, mode.detector != .manual {
+            detectors?[mode.detector] = try await Self.load(mode.detector, with: configuration.detectorFactory)
+        }
+        vadMode = mode
+        if lifecycle.isRecording { control?.request(mode) }
+    }
+
+    public nonisolated var availableDetectors: [VADMode.Detector] { configuration.detectorFactory.available }
+
+    // MARK: - Helpers
+
+    private func captureEnded(_ summary: RecordingSummary) {
+        lifecycle.captureEnded(summary)
+    }
+
+    /// Loads detectors once, on a background task, so a slow model load never runs on the caller.
+    private func loadedDetectors() async throws -> [VADMode.Detector: any VoiceActivityDetector] {
+        if let detectors, vadMode.detector == .manual || detectors[vadMode.detector] != nil { return detectors }
+        var loaded = detectors ?? [:]
+        for detector in Set([vadMode.detector, .energy]) where detector != .manual && loaded[detector] == nil {
+            guard configuration.detectorFactory.available.contains(detector) else { continue }
+            loaded[detector] = try await Self.load(detector, with: configuration.detectorFactory)
+        }
+        detectors = loaded
+        return loaded
+    }
+
+    private static func load(_ detector: VADMode.Detector, with factory: DetectorFactory) async throws
+        -> (any VoiceActivityDetector)? {
+        try await Task.detached { try factory.make(detector) }.value
+    }
+
+    private func makeSource() throws -> any AudioSource {
+        switch configuration.input {
+        case .device(let selector):
+            return try PortAudioSource(device: selector, ringDuration: configuration.ringDuration)
+        case .file(let path, let pacing):
+            return try FileAudioSource(path: path, pacing: pacing == .realTime ? .realTime : .asFastAsPossible)
+        }
+    }
+
+    private func sourceInfo(_ source: any AudioSource) -> SessionManifest.Source {
+        let kind: SessionManifest.Source.Kind = if case .file = configuration.input { .file } else { .device }
+        return .init(kind: kind, name: source.name, format: source.format)
+    }
+}

@@ -1,0 +1,56 @@
+import Dispatch
+import Foundation
+import HarkCore
+import Synchronization
+
+/// The blocking recorder for plain scripts: the same recorder as `AsyncRecorderBackend` (it wraps
+/// one), so the session folders and events are identical.
+///
+/// Call it from ordinary threads, not from async code: each call blocks its thread until the
+/// async work finishes.
+public final class RecorderBackend: Sendable {
+    public let recorder: AsyncRecorderBackend
+
+    public init(configuration: RecorderConfiguration = .init()) {
+        recorder = AsyncRecorderBackend(configuration: configuration)
+    }
+
+    /// With a handler called for every event, in order, on a background task.
+    public init(configuration: RecorderConfiguration = .init(), eventHandler: @escaping @Sendable (RecorderEvent) -> Void) {
+        recorder = AsyncRecorderBackend(configuration: configuration, eventHandler: eventHandler)
+    }
+
+    public func start() throws { try blocking { [recorder] in try await recorder.start() } }
+
+    @discardableResult
+    public func stop() throws -> RecordingSummary { try blocking { [recorder] in try await recorder.stop() } }
+
+    public func waitUntilFinished() -> RecordingSummary? { blocking { [recorder] in await recorder.waitUntilFinished() } }
+
+    public func setVADMode(_ mode: VADMode) throws { try blocking { [recorder] in try await recorder.setVADMode(mode) } }
+
+    public var isRecording: Bool { blocking { [recorder] in await recorder.isRecording } }
+
+    public var sessionURL: URL? { blocking { [recorder] in await recorder.sessionURL } }
+
+    public var events: EventStream { recorder.events }
+}
+
+/// Runs `operation` on the cooperative pool and blocks this thread until it returns.
+private func blocking<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
+    let result = Mutex<Result<T, any Error>?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task.detached {
+        let outcome: Result<T, any Error>
+        do { outcome = .success(try await operation()) } catch { outcome = .failure(error) }
+        result.withLock { $0 = outcome }
+        done.signal()
+    }
+    done.wait()
+    return try result.withLock { $0! }.get()
+}
+
+private func blocking<T: Sendable>(_ operation: @escaping @Sendable () async -> T) -> T {
+    // The throwing form cannot fail here, as `operation` does not throw.
+    try! blocking { () async throws -> T in await operation() }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import HarkCore
+import HarkVAD
+
+/// Everything a recorder needs to know, with defaults that suit dictation and meeting notes.
+public struct RecorderConfiguration: Sendable {
+    public enum Input: Sendable, Hashable {
+        /// A live capture device.
+        case device(DeviceSelector)
+        /// An audio file played as if it were a microphone.
+        case file(path: String, pacing: FilePacing)
+    }
+
+    public enum FilePacing: String, Sendable, Hashable, Codable {
+        case realTime
+        case asFastAsPossible
+    }
+
+    public var input: Input = .device(.systemDefault)
+    /// Where session folders are made. See `defaultSessionsDirectory`.
+    public var sessionsDirectory: URL = RecorderConfiguration.defaultSessionsDirectory()
+    public var vadMode: VADMode = .energy
+    public var segmenter = SegmenterConfiguration()
+    /// Also write the whole recording (`recording.wav`), synced about once a second.
+    public var keepAudio = false
+    /// Seconds of device audio the capture ring holds while the consumer is busy. Beyond that,
+    /// audio is dropped and reported as `AudioDropped`.
+    public var ringDuration: Double = 2
+    /// How often the capture loop looks for new audio. The real-time callback may not signal
+    /// (that would mean a syscall or Swift concurrency on its thread), so the consumer polls.
+    public var pollInterval: Duration = .milliseconds(10)
+    /// The most lossless events a subscriber may have waiting before it is ended.
+    public var eventBufferLimit = 4096
+    /// Segments held in memory when their files cannot be written, before the recording stops.
+    public var maxUnsavedSegments = 16
+
+    /// Builds detectors for modes; loaded lazily on the first `start`, off the caller's executor.
+    var detectorFactory: DetectorFactory = .standard
+    var fileSystem: any SessionFileSystem = POSIXFileSystem()
+
+    public init() {}
+
+    /// `$HARK_SESSIONS_DIR`, else `$XDG_DATA_HOME/hark/sessions`, else `~/.local/share/hark/sessions`.
+    public static func defaultSessionsDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let explicit = environment["HARK_SESSIONS_DIR"], !explicit.isEmpty {
+            return URL(fileURLWithPath: explicit, isDirectory: true)
+        }
+        let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share").path
+        return URL(fileURLWithPath: data, isDirectory: true).appendingPathComponent("hark/sessions", isDirectory: true)
+    }
+}
+
+/// Makes the detector behind a VAD mode. `nil` for `.manual`, which needs none.
+struct DetectorFactory: Sendable {
+    var available: [VADMode.Detector]
+    var make: @Sendable (VADMode.Detector) throws -> (any VoiceActivityDetector)?
+
+    static let standard = DetectorFactory(available: [.energy, .manual]) { detector in
+        switch detector {
+        case .energy: EnergyVAD()
+        case .manual: nil
+        case .silero:
+            throw HarkError(.modelMissing, "The Silero detector is not part of this build yet; use --vad energy.")
+        }
+    }
+}

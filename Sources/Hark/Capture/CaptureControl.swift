@@ -1,0 +1,28 @@
+import HarkCore
+import Synchronization
+
+/// What the backend tells a running capture loop. Read by the loop once per chunk.
+final class CaptureControl: Sendable {
+    private let stopRequested = Atomic<Bool>(false)
+    private let requestedMode = Mutex<VADMode?>(nil)
+
+    func requestStop() { stopRequested.store(true, ordering: .releasing) }
+    var isStopRequested: Bool { stopRequested.load(ordering: .acquiring) }
+
+    /// Asks for a mode change at the next chunk boundary. A later request replaces an unapplied one.
+    func request(_ mode: VADMode) { requestedMode.withLock { $0 = mode } }
+    func takeRequestedMode() -> VADMode? { requestedMode.withLock { mode in defer { mode = nil }; return mode } }
+}
+
+/// What one recording's capture loop is given.
+struct CaptureSetup: Sendable {
+    var source: any AudioSource
+    var store: SessionStore
+    var events: EventBroadcaster
+    var control: CaptureControl
+    var detectors: [VADMode.Detector: any VoiceActivityDetector]
+    var mode: VADMode
+    var segmenter: SegmenterConfiguration
+    var pollInterval: Duration
+    var started: RecordingStarted
+}

@@ -1,0 +1,181 @@
+import HarkAudio
+import HarkCore
+
+/// The consumer side of capture: drains the source, converts to 16 kHz mono, runs the VAD per
+/// 32 ms chunk, cuts utterances, has them saved and reports it all as events.
+///
+/// Runs in its own task, never on the audio thread. While it awaits a file write the source keeps
+/// filling its ring; if the ring overflows, the loss is reported as `AudioDropped`.
+struct CaptureLoop {
+    private let setup: CaptureSetup
+    private let converter: SpeechConverter
+    private var segmenter: Segmenter
+    private var detectors: [VADMode.Detector: any VoiceActivityDetector]
+    private var mode: VADMode
+    private var native: [Float]
+    private var speech: [Float] = []
+    private var chunk = [Float](repeating: 0, count: vadChunkSize)
+    private var keptAudio: [Float] = []
+    private var droppedTotal = 0
+    private var reportedBadSamples = false
+    private var unsavedSegments = 0
+
+    static let sampleRate = 16_000
+
+    init(setup: CaptureSetup) throws {
+        self.setup = setup
+        converter = try SpeechConverter(from: setup.source.format)
+        segmenter = try Segmenter(configuration: setup.segmenter, sampleRate: Self.sampleRate)
+        detectors = setup.detectors
+        for key in detectors.keys { detectors[key]?.reset() }
+        mode = setup.mode
+        native = [Float](repeating: 0, count: 4096 * setup.source.format.channels)
+        speech.reserveCapacity(64 * 1024)
+    }
+
+    private var time: Double { Double(segmenter.position) / Double(Self.sampleRate) }
+
+    /// Records until stopped, the input ends or a fatal error; then saves what is open.
+    mutating func run() async -> RecordingSummary {
+        setup.events.publish(.recordingStarted(setup.started))
+        var reason = RecordingSummary.StopReason.requested
+        var fatal: HarkError?
+        do {
+            reason = try await capture()
+        } catch {
+            fatal = error as? HarkError ?? HarkError(.internalFailure, "\(error)")
+            reason = .failed
+        }
+        setup.source.stop()
+        do {
+            try await drainAfterStop()
+        } catch {
+            fatal = fatal ?? (error as? HarkError ?? HarkError(.internalFailure, "\(error)"))
+            reason = .failed
+        }
+        if let fatal { setup.events.publish(.recorderError(.init(code: fatal.code, message: fatal.message, fatal: true))) }
+        let (summary, error) = await setup.store.finish(duration: time, droppedFrames: droppedTotal, reason: reason)
+        report(error)
+        setup.events.publish(.recordingStopped(.init(summary: summary)))
+        return summary
+    }
+
+    private mutating func capture() async throws -> RecordingSummary.StopReason {
+        while !setup.control.isStopRequested {
+            let read = try native.withUnsafeMutableBufferPointer { try setup.source.read(into: $0) }
+            noteDropped()
+            switch read {
+            case .samples(let n):
+                try native.withUnsafeBufferPointer { try converter.convert(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &speech) }
+                try await processChunks()
+                await Task.yield()
+            case .wait:
+                try? await Task.sleep(for: setup.pollInterval)
+            case .end:
+                return .endOfInput
+            }
+        }
+        return .requested
+    }
+
+    /// After the device stops: what is still in its ring, the resampler's tail, a last zero-padded
+    /// chunk, and the open utterance — so stopping mid-sentence loses nothing.
+    private mutating func drainAfterStop() async throws {
+        while case .samples(let n) = try native.withUnsafeMutableBufferPointer({ try setup.source.read(into: $0) }) {
+            try native.withUnsafeBufferPointer { try converter.convert(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &speech) }
+        }
+        noteDropped()
+        try converter.flush(into: &speech)
+        if speech.count % vadChunkSize != 0 {
+            speech.append(contentsOf: repeatElement(0, count: vadChunkSize - speech.count % vadChunkSize))
+        }
+        try await processChunks()
+        if let utterance = segmenter.flush() { try await finish(utterance) }
+        if !keptAudio.isEmpty { report(await setup.store.appendRecording(keptAudio)) }
+        keptAudio.removeAll()
+    }
+
+    private mutating func processChunks() async throws {
+        var offset = 0
+        defer { speech.removeFirst(offset) }
+        while speech.count - offset >= vadChunkSize {
+            if let requested = setup.control.takeRequestedMode(), requested != mode {
+                let change = VADModeChanged(time: time, from: mode, to: requested)
+                mode = requested
+                setup.events.publish(.vadModeChanged(change))
+                report(await setup.store.noteModeChange(requested, at: change.time))
+            }
+            let start = offset
+            offset += vadChunkSize
+            for i in 0..<vadChunkSize { chunk[i] = speech[start + i] }
+            let step = try analyseChunk()
+            keptAudio.append(contentsOf: chunk)
+            if keptAudio.count >= Self.sampleRate {
+                report(await setup.store.appendRecording(keptAudio))
+                keptAudio.removeAll(keepingCapacity: true)
+            }
+            if let finished = step.finished { try await finish(finished) }
+            if let started = step.started {
+                setup.events.publish(.speechStarted(.init(time: Double(started) / Double(Self.sampleRate))))
+            }
+        }
+        await setup.store.noteProgress(duration: time, droppedFrames: droppedTotal)
+    }
+
+    /// Level, speech probability and segmenter step for `chunk`.
+    private mutating func analyseChunk() throws -> SegmenterStep {
+        var energy: Float = 0, peak: Float = 0, bad = false
+        for i in chunk.indices {
+            if !chunk[i].isFinite {
+                chunk[i] = 0
+                bad = true
+            }
+            energy += chunk[i] * chunk[i]
+            peak = max(peak, abs(chunk[i]))
+        }
+        if bad && !reportedBadSamples {
+            reportedBadSamples = true
+            report(HarkError(.invalidInput, "The input delivered NaN or infinite samples; they are recorded as silence."))
+        }
+        let now = time + Double(vadChunkSize) / Double(Self.sampleRate)
+        setup.events.publish(.audioLevel(.init(time: now, rms: (energy / Float(chunk.count)).squareRoot(), peak: peak)))
+        let probability: Float
+        if mode.detector == .manual {
+            probability = 1
+        } else if detectors[mode.detector] != nil {
+            probability = try chunk.withUnsafeBufferPointer { try detectors[mode.detector]!.speechProbability($0) }
+        } else {
+            throw HarkError(.invalidConfiguration, "No detector is loaded for VAD mode '\(mode)'.")
+        }
+        let thresholds = mode.thresholds
+        let step = chunk.withUnsafeBufferPointer {
+            segmenter.process($0, probability: probability, thresholds: thresholds)
+        }
+        setup.events.publish(.speechDetected(.init(time: now, probability: probability, isSpeech: segmenter.isInSpeech)))
+        return step
+    }
+
+    private mutating func finish(_ utterance: Utterance) async throws {
+        let rate = Double(Self.sampleRate)
+        setup.events.publish(.speechEnded(.init(time: Double(utterance.speechEnd) / rate,
+                                                speechStart: Double(utterance.speechStart) / rate,
+                                                reason: utterance.endReason)))
+        let (record, error) = try await setup.store.save(utterance, sampleRate: Self.sampleRate)
+        report(error)
+        setup.events.publish(.segmentSaved(.init(segment: record)))
+    }
+
+    private mutating func noteDropped() {
+        let dropped = setup.source.takeDroppedFrames()
+        guard dropped > 0 else { return }
+        droppedTotal += dropped
+        setup.events.publish(.audioDropped(.init(time: time, frames: dropped,
+                                                 seconds: Double(dropped) / setup.source.format.sampleRate,
+                                                 totalFrames: droppedTotal)))
+    }
+
+    private func report(_ error: HarkError?) {
+        guard let error else { return }
+        setup.events.publish(.recorderError(.init(code: error.code, message: error.message, fatal: false)))
+    }
+}

@@ -1,0 +1,43 @@
+/// The one error type Hark throws. `message` says what happened and what the user can do about it.
+public struct HarkError: Error, Sendable, Hashable, CustomStringConvertible {
+    public enum Code: String, Sendable, Codable, Hashable {
+        case noCaptureDevice
+        case deviceNotFound
+        case deviceUnavailable
+        case audioStreamFailed
+        case unreadableAudio
+        case unsupportedAudio
+        case outputNotWritable
+        case diskFull
+        case writeFailed
+        case alreadyRecording
+        case notRecording
+        case invalidConfiguration
+        case invalidInput
+        case eventConsumerTooSlow
+        case sessionNotFound
+        case corruptSession
+        case modelMissing
+        case modelCorrupt
+        case internalFailure
+    }
+
+    public let code: Code
+    public let message: String
+
+    public init(_ code: Code, _ message: String) {
+        self.code = code
+        self.message = message
+    }
+
+    public var description: String { message }
+}
+
+extension HarkError {
+    public static func invalidConfiguration(_ what: String) -> HarkError {
+        HarkError(.invalidConfiguration, "Invalid configuration: \(what)")
+    }
+    public static func invalidInput(_ what: String) -> HarkError {
+        HarkError(.invalidInput, what)
+    }
+}
