@@ -51,6 +51,7 @@ let package = Package(
                               "Hark",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                              .product(name: "Logging", package: "swift-log"),
                           ],
                           swiftSettings: swiftSettings),
 

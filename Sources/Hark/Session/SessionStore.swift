@@ -58,7 +58,7 @@ actor SessionStore {
 
     static func encode(_ manifest: SessionManifest) throws -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         return Array(try encoder.encode(manifest)) + [0x0A]
     }

@@ -11,7 +11,7 @@ final class SoundFileReader {
     init(path: String) throws {
         var info = SF_INFO()
         guard let handle = sf_open(path, Int32(SFM_READ), &info) else {
-            let reason = String(cString: sf_strerror(nil))
+            let reason = String(String(cString: sf_strerror(nil)).reversed().drop { $0 == "." }.reversed())
             throw HarkError(.unreadableAudio, """
                 Cannot read '\(path)' as audio: \(reason). Give a WAV, FLAC, OGG or other file \
                 libsndfile reads (convert others with e.g. `sox in.mp3 out.wav`).

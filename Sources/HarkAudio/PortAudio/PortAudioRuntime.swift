@@ -1,6 +1,11 @@
 import CPortAudio
 import HarkCore
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// PortAudio's global initialisation, reference counted. `Pa_Initialize`/`Pa_Terminate` are not
 /// thread-safe, so every use goes through this lock.
@@ -11,7 +16,7 @@ enum PortAudioRuntime {
         try users.withLock { count in
             if count == 0 {
                 hark_silence_alsa()
-                try check(Pa_Initialize(), "start the audio system")
+                try check(withStandardErrorSilenced { Pa_Initialize() }, "start the audio system")
             }
             count += 1
         }
@@ -22,6 +27,22 @@ enum PortAudioRuntime {
             count -= 1
             if count == 0 { _ = Pa_Terminate() }
         }
+    }
+
+    /// Probing host APIs makes libjack print several lines to stderr when no JACK server runs,
+    /// which is the normal case. Failures still come back as PortAudio error codes, so the noise
+    /// is dropped: fd 2 points at /dev/null for the duration of `body` only.
+    private static func withStandardErrorSilenced<T>(_ body: () -> T) -> T {
+        let saved = dup(STDERR_FILENO)
+        let null = open("/dev/null", O_WRONLY)
+        guard saved >= 0, null >= 0 else { return body() }
+        dup2(null, STDERR_FILENO)
+        close(null)
+        defer {
+            dup2(saved, STDERR_FILENO)
+            close(saved)
+        }
+        return body()
     }
 
     /// Runs `body` with PortAudio initialised.

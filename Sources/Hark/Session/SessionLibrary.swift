@@ -1,0 +1,41 @@
+import Foundation
+import HarkCore
+
+/// Reads the sessions under a folder.
+public struct SessionLibrary: Sendable {
+    public let root: URL
+
+    public init(root: URL = RecorderConfiguration.defaultSessionsDirectory()) {
+        self.root = root
+    }
+
+    /// Every readable session, oldest first. Folders without a readable manifest are skipped.
+    public func list() throws -> [SessionManifest] {
+        guard FileManager.default.fileExists(atPath: root.path) else { return [] }
+        let names = try FileManager.default.contentsOfDirectory(atPath: root.path).sorted()
+        return names.compactMap { try? load(id: $0) }
+    }
+
+    /// The folder of session `id`.
+    public func folder(of id: String) -> URL { root.appendingPathComponent(id, isDirectory: true) }
+
+    /// Loads `session.json` of session `id` (a folder name under `root`, or a path to one).
+    public func load(id: String) throws -> SessionManifest {
+        let folder = id.contains("/") ? URL(fileURLWithPath: id, isDirectory: true) : folder(of: id)
+        let file = folder.appendingPathComponent(SessionManifest.fileName)
+        guard let data = FileManager.default.contents(atPath: file.path) else {
+            throw HarkError(.sessionNotFound, "No session '\(id)' under '\(root.path)'. `hark sessions` lists them.")
+        }
+        do {
+            return try Self.decoder.decode(SessionManifest.self, from: data)
+        } catch {
+            throw HarkError(.corruptSession, "'\(file.path)' is not a readable session manifest: \(error).")
+        }
+    }
+
+    private static let decoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }()
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Hark
+
+@main
+struct HarkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hark",
+        abstract: "Record speech, cut it into utterances, save every one of them.",
+        discussion: """
+            Hark listens to a microphone (or a file played as one), finds speech with a voice \
+            activity detector, and saves each utterance as a WAV in a session folder with a \
+            session.json manifest.
+
+            Start with:  hark devices        (which microphones there are)
+                         hark record         (record until Ctrl-C)
+                         hark sessions       (what has been recorded)
+            """,
+        subcommands: [RecordCommand.self, DevicesCommand.self, SessionsCommand.self],
+        defaultSubcommand: nil)
+}
