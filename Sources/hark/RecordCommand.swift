@@ -101,16 +101,18 @@ struct RecordingService: Service {
             printing.cancel()
             throw error
         }
-        await withTaskGroup(of: Void.self) { group in
+        // Whichever ends first — the recording itself, a shutdown signal, the duration — stops the
+        // recorder; stopping is also what ends `waitUntilFinished`, which ignores cancellation.
+        let summary = try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { _ = await recorder.waitUntilFinished() }
             group.addTask { try? await gracefulShutdown() }
             if let duration {
                 group.addTask { try? await Task.sleep(for: .milliseconds(Int(duration * 1000))) }
             }
-            await group.next()
+            _ = try await group.next()
             group.cancelAll()
+            return try await recorder.stop()
         }
-        let summary = try await recorder.stop()
         try await printing.value
         if summary.stopReason == .failed || summary.unsavedSegmentCount > 0 { throw ExitCode(1) }
     }

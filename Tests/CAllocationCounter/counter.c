@@ -1,7 +1,14 @@
 #include "CAllocationCounter.h"
 #include <stddef.h>
 
-#if defined(__linux__) && defined(__GLIBC__)
+// Sanitizers interpose malloc themselves; under them the counter stands down (reports unsupported).
+#if defined(__has_feature)
+#  if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#    define HARK_SANITIZED 1
+#  endif
+#endif
+
+#if defined(__linux__) && defined(__GLIBC__) && !defined(HARK_SANITIZED)
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);

@@ -1,0 +1,97 @@
+import Foundation
+import Synchronization
+
+/// Runs the built `hark` executable as a user would, collecting what it prints.
+final class HarkProcess: Sendable {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent()
+    static let speech = repository.appendingPathComponent("Tests/Fixtures/speech.wav").path
+
+    /// `swift build --build-tests` puts `hark` beside the test bundle.
+    static let executable: URL = {
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while !folder.path.isEmpty && folder.path != "/" {
+            let candidate = folder.appendingPathComponent("hark")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
+            folder.deleteLastPathComponent()
+        }
+        return repository.appendingPathComponent(".build/debug/hark")
+    }()
+
+    private let process = Process()
+    private let output = Output()
+
+    private final class Output: Sendable {
+        let captured = Mutex((stdout: Data(), stderr: Data()))
+    }
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = Self.executable
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        out.fileHandleForReading.readabilityHandler = { [output] handle in
+            let data = handle.availableData
+            output.captured.withLock { $0.stdout.append(data) }
+        }
+        err.fileHandleForReading.readabilityHandler = { [output] handle in
+            let data = handle.availableData
+            output.captured.withLock { $0.stderr.append(data) }
+        }
+        try process.run()
+    }
+
+    var stdout: String { output.captured.withLock { String(decoding: $0.stdout, as: UTF8.self) } }
+    var stderr: String { output.captured.withLock { String(decoding: $0.stderr, as: UTF8.self) } }
+
+    func interrupt() { process.interrupt() }
+
+    /// Waits (up to `timeout`) for the process to exit and returns its status; kills it on timeout.
+    func exitStatus(timeout: Duration = .seconds(60)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning {
+            if ContinuousClock.now > deadline {
+                process.terminate()
+                throw TimeoutError(what: "hark \(process.arguments ?? [])", output: stdout + stderr)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        try await Task.sleep(for: .milliseconds(50))   // let the pipes drain
+        return process.terminationStatus
+    }
+
+    /// Waits until stdout contains `text`.
+    func waitForOutput(_ text: String, timeout: Duration = .seconds(30)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while !stdout.contains(text) {
+            if ContinuousClock.now > deadline || !process.isRunning {
+                throw TimeoutError(what: "'\(text)' in output", output: stdout + stderr)
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Runs to completion.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
+        let process = try HarkProcess(arguments, environment: environment)
+        let status = try await process.exitStatus()
+        return (status, process.stdout, process.stderr)
+    }
+}
+
+struct TimeoutError: Error, CustomStringConvertible {
+    var what: String
+    var output: String
+    var description: String { "timed out waiting for \(what); output so far:\n\(output)" }
+}
+
+func temporaryFolder(_ label: String) throws -> URL {
+    let url = FileManager.default.temporaryDirectory.appendingPathComponent("hark-cli-\(label)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}

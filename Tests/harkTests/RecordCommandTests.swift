@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+@Suite("hark record")
+struct RecordCommandTests {
+    @Test func noCaptureDeviceAtAllSaysSo() async throws {
+        // An empty PulseAudio runtime folder and no sound card: PortAudio finds no input.
+        let out = try temporaryFolder("nodevice")
+        let result = try await HarkProcess.run(["record", "--out", out.path, "--duration", "1"],
+                                               environment: ["PULSE_RUNTIME_PATH": out.appendingPathComponent("no-pulse").path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("input device") || result.stderr.contains("capture device"), "\(result.stderr)")
+        #expect(!result.stderr.contains("Fatal error"))
+    }
+
+    @Test func nonAudioInputIsRefusedClearly() async throws {
+        let out = try temporaryFolder("nonaudio")
+        let result = try await HarkProcess.run(["record", "--input", "/etc/passwd", "--out", out.path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("/etc/passwd"), "\(result.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out.path).isEmpty)
+    }
+
+    @Test func missingInputFileIsNamed() async throws {
+        let out = try temporaryFolder("missing")
+        let result = try await HarkProcess.run(["record", "--input", "/nonexistent/talk.wav", "--out", out.path])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("/nonexistent/talk.wav"), "\(result.stderr)")
+    }
+
+    @Test func unwritableOutputFolderIsRefusedClearly() async throws {
+        let result = try await HarkProcess.run(["record", "--input", HarkProcess.speech, "--out", "/proc/hark-sessions"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("/proc/hark-sessions"), "\(result.stderr)")
+    }
+
+    @Test func badOptionsTeach() async throws {
+        let result = try await HarkProcess.run(["record", "--vad", "loud"])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("Unknown VAD mode 'loud'"), "\(result.stderr)")
+    }
+
+    @Test func recordsAFileIntoASessionWithJSONEvents() async throws {
+        let out = try temporaryFolder("json")
+        let result = try await HarkProcess.run(["record", "--input", HarkProcess.speech, "--out", out.path, "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let events = result.stdout.split(separator: "\n").map { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }
+        #expect(events.allSatisfy { $0 != nil }, "every line is one JSON object")
+        let names = events.compactMap { $0?["event"] as? String }
+        #expect(names.first == "recordingStarted")
+        #expect(names.last == "recordingStopped")
+        #expect(names.filter { $0 == "segmentSaved" }.count == 4)
+    }
+
+    @Test func ctrlCMidUtteranceSavesItAndClosesTheSession() async throws {
+        let out = try temporaryFolder("sigint")
+        let hark = try HarkProcess(["record", "--input", HarkProcess.speech, "--realtime", "--out", out.path])
+        try await hark.waitForOutput("speech at")
+        try await Task.sleep(for: .milliseconds(600))   // well inside the first sentence (1.0–3.8 s)
+        hark.interrupt()
+        let status = try await hark.exitStatus(timeout: .seconds(20))
+        #expect(status == 0, "\(hark.stdout)\(hark.stderr)")
+
+        let sessions = try FileManager.default.contentsOfDirectory(atPath: out.path)
+        try #require(sessions.count == 1)
+        let folder = out.appendingPathComponent(sessions[0])
+        let manifest = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: folder.appendingPathComponent("session.json"))) as? [String: Any]
+        #expect(manifest?["state"] as? String == "stopped")
+        let segments = manifest?["segments"] as? [[String: Any]] ?? []
+        #expect(segments.count == 1)
+        #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("segments/0001.wav").path))
+        #expect(hark.stdout.contains("Stopped after"))
+    }
+}
