@@ -89,4 +89,25 @@ enum Signal {
         }
         return fine.lag
     }
+
+    /// How well `segment` matches `source` around `start` when the path between them resamples
+    /// and drifts (a PulseAudio null sink does both): the best correlation of 10 ms RMS envelopes
+    /// within ±100 ms of `start`. Sample-level correlation is meaningless after such a path.
+    static func envelopeMatch(_ segment: [Float], in source: [Float], near start: Int) -> Double {
+        func rms(_ x: ArraySlice<Float>) -> [Float] {
+            stride(from: x.startIndex, to: x.endIndex - 159, by: 160).map { i in
+                (x[i..<i + 160].reduce(0) { $0 + $1 * $1 } / 160).squareRoot()
+            }
+        }
+        let target = rms(segment[...])
+        var best = -1.0
+        for shift in stride(from: -1600, through: 1600, by: 40) {
+            let from = start + shift
+            guard from >= 0, from + segment.count <= source.count else { continue }
+            let candidate = rms(source[from..<from + segment.count])
+            let meanA = target.reduce(0, +) / Float(target.count), meanB = candidate.reduce(0, +) / Float(candidate.count)
+            best = max(best, correlation(target.map { $0 - meanA }[...], candidate.map { $0 - meanB }[...]))
+        }
+        return best
+    }
 }
