@@ -7,7 +7,7 @@ import Testing
 /// Through the real parts: a PulseAudio null sink as the microphone, PortAudio's callback, the
 /// ring, soxr, the detector, the segmenter and the session folder.
 @Suite(.serialized) struct LiveCaptureTests {
-    init() throws { try VirtualMicrophone.start() }
+    init() async throws { try await VirtualMicrophone.start() }
 
     @Test func speechPlayedIntoTheMicrophoneIsCutAtTheKnownSentences() async throws {
         let root = try Fixtures.temporaryFolder("live")

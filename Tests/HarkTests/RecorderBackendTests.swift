@@ -40,9 +40,11 @@ import Testing
 
     @Test func segmentAudioIsTheSourceAudio() async throws {
         let root = try Fixtures.temporaryFolder()
-        let recorder = RecorderBackend(configuration: Fixtures.fileConfiguration(root: root))
-        try recorder.start()
-        let summary = try #require(recorder.waitUntilFinished())
+        let summary = try await onOwnThread {
+            let recorder = RecorderBackend(configuration: Fixtures.fileConfiguration(root: root))
+            try recorder.start()
+            return try #require(recorder.waitUntilFinished())
+        }
         let source = try AudioFile.read(path: Fixtures.speech).samples
         let folder = URL(fileURLWithPath: summary.sessionPath)
         for segment in try Fixtures.manifest(in: folder).segments {
@@ -58,11 +60,11 @@ import Testing
         let asyncRecorder = AsyncRecorderBackend(configuration: Fixtures.fileConfiguration(root: rootA))
         try await asyncRecorder.start()
         let a = try #require(await asyncRecorder.waitUntilFinished())
-        let b = try await Task.detached {
+        let b = try await onOwnThread {
             let blocking = RecorderBackend(configuration: Fixtures.fileConfiguration(root: rootB))
             try blocking.start()
             return try #require(blocking.waitUntilFinished())
-        }.value
+        }
         let folderA = URL(fileURLWithPath: a.sessionPath), folderB = URL(fileURLWithPath: b.sessionPath)
         var manifestA = try Fixtures.manifest(in: folderA), manifestB = try Fixtures.manifest(in: folderB)
         for m in [\SessionManifest.id] { manifestB[keyPath: m] = manifestA[keyPath: m] }

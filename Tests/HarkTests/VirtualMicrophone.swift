@@ -6,15 +6,15 @@ enum VirtualMicrophone {
 
     /// Starts the daemon (idempotent) and points this process's PulseAudio clients at it.
     /// Must run before PortAudio opens a device.
-    static func start() throws {
+    static func start() async throws {
         let runtime = ProcessInfo.processInfo.environment["PULSE_RUNTIME_PATH"] ?? "/tmp/hark-pulse"
         setenv("PULSE_RUNTIME_PATH", runtime, 1)
-        try run(["start"])
+        try await onOwnThread { try run(["start"]) }
     }
 
     /// Plays `file` into the microphone in real time; returns when it has played.
     static func play(_ file: String) async throws {
-        try await Task.detached { try run(["play", file]) }.value
+        try await onOwnThread { try run(["play", file]) }
     }
 
     private static func run(_ arguments: [String]) throws {

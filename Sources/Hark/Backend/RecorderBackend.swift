@@ -20,13 +20,17 @@ public final class RecorderBackend: Sendable {
         recorder = AsyncRecorderBackend(configuration: configuration, eventHandler: eventHandler)
     }
 
+    @available(*, noasync, message: "Blocks its thread; from async code use AsyncRecorderBackend (the `recorder` property).")
     public func start() throws { try blocking { [recorder] in try await recorder.start() } }
 
+    @available(*, noasync, message: "Blocks its thread; from async code use AsyncRecorderBackend (the `recorder` property).")
     @discardableResult
     public func stop() throws -> RecordingSummary { try blocking { [recorder] in try await recorder.stop() } }
 
+    @available(*, noasync, message: "Blocks its thread; from async code use AsyncRecorderBackend (the `recorder` property).")
     public func waitUntilFinished() -> RecordingSummary? { blocking { [recorder] in await recorder.waitUntilFinished() } }
 
+    @available(*, noasync, message: "Blocks its thread; from async code use AsyncRecorderBackend (the `recorder` property).")
     public func setVADMode(_ mode: VADMode) throws { try blocking { [recorder] in try await recorder.setVADMode(mode) } }
 
     public var isRecording: Bool { blocking { [recorder] in await recorder.isRecording } }
