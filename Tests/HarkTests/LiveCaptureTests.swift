@@ -6,7 +6,7 @@ import Testing
 
 /// Through the real parts: a PulseAudio null sink as the microphone, PortAudio's callback, the
 /// ring, soxr, the detector, the segmenter and the session folder.
-@Suite(.serialized) struct LiveCaptureTests {
+@Suite(.serialized, .timeLimit(.minutes(2))) struct LiveCaptureTests {
     init() async throws { try await VirtualMicrophone.start() }
 
     @Test func speechPlayedIntoTheMicrophoneIsCutAtTheKnownSentences() async throws {
@@ -18,10 +18,15 @@ import Testing
         configuration.keepAudio = true
         let recorder = AsyncRecorderBackend(configuration: configuration)
         let log = EventLog(recorder.events)
+        let saved = recorder.events
         try await recorder.start()
-        try await Task.sleep(for: .milliseconds(500))
         try await VirtualMicrophone.play(Fixtures.speech)
-        try await Task.sleep(for: .seconds(1))
+        // The last sentence is saved once its hangover has passed after playback ends.
+        var count = 0
+        for try await event in saved where event.name == "segmentSaved" {
+            count += 1
+            if count == 4 { break }
+        }
         let summary = try await recorder.stop()
         let folder = URL(fileURLWithPath: summary.sessionPath)
 

@@ -4,7 +4,7 @@ import HarkAudio
 import Testing
 @testable import Hark
 
-@Suite struct RecorderBackendTests {
+@Suite(.timeLimit(.minutes(1))) struct RecorderBackendTests {
     @Test func fileInputMakesOneSegmentPerSentenceAtTheRightTimes() async throws {
         let root = try Fixtures.temporaryFolder()
         let recorder = AsyncRecorderBackend(configuration: Fixtures.fileConfiguration(root: root))
@@ -106,8 +106,9 @@ import Testing
     @Test func stoppingMidUtteranceSavesIt() async throws {
         let root = try Fixtures.temporaryFolder()
         let recorder = AsyncRecorderBackend(configuration: Fixtures.fileConfiguration(root: root, pacing: .realTime))
+        let events = recorder.events
         try await recorder.start()
-        try await Task.sleep(for: .milliseconds(2200))   // inside the first sentence (1.0–3.83 s)
+        _ = try await events.first { $0.name == "speechStarted" }   // inside the first sentence (1.0–3.83 s)
         let summary = try await recorder.stop()
         #expect(summary.stopReason == .requested)
         let manifest = try Fixtures.manifest(in: URL(fileURLWithPath: summary.sessionPath))
@@ -122,10 +123,11 @@ import Testing
         let root = try Fixtures.temporaryFolder()
         let recorder = AsyncRecorderBackend(configuration: Fixtures.fileConfiguration(root: root, pacing: .realTime))
         let log = EventLog(recorder.events)
+        let events = recorder.events
         try await recorder.start()
-        try await Task.sleep(for: .milliseconds(300))
+        _ = try await events.first { $0.name == "audioLevel" }
         try await recorder.setVADMode(.manual)
-        try await Task.sleep(for: .milliseconds(300))
+        _ = try await events.first { $0.name == "vadModeChanged" }
         let summary = try await recorder.stop()
         let changes = try await log.events.compactMap { if case .vadModeChanged(let e) = $0 { e } else { nil } }
         #expect(changes.count == 1)

@@ -57,8 +57,7 @@ struct RecordCommandTests {
     @Test func ctrlCMidUtteranceSavesItAndClosesTheSession() async throws {
         let out = try temporaryFolder("sigint")
         let hark = try HarkProcess(["record", "--input", HarkProcess.speech, "--realtime", "--out", out.path])
-        try await hark.waitForOutput("speech at")
-        try await Task.sleep(for: .milliseconds(600))   // well inside the first sentence (1.0–3.8 s)
+        try await hark.waitForOutput("speech at")   // the first sentence (1.0–3.8 s) is open
         hark.interrupt()
         let status = try await hark.exitStatus(timeout: .seconds(20))
         #expect(status == 0, "\(hark.stdout)\(hark.stderr)")
@@ -71,6 +70,7 @@ struct RecordCommandTests {
         #expect(manifest?["state"] as? String == "stopped")
         let segments = manifest?["segments"] as? [[String: Any]] ?? []
         #expect(segments.count == 1)
+        #expect(segments.first?["endReason"] as? String == "stopped", "cut by Ctrl-C, not by silence")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("segments/0001.wav").path))
         #expect(hark.stdout.contains("Stopped after"))
     }
