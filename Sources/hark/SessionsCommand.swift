@@ -40,13 +40,20 @@ struct SessionsCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show one session's details and segments.")
         @OptionGroup var location: Location
-        @Argument(help: "The session id (its folder name) or the path to its folder.")
-        var session: String
+        @Argument(help: "The session id (its folder name), the path to its folder, or 'latest'.")
+        var session: String = "latest"
 
         func run() throws {
             let library = location.library
-            let manifest = try library.load(id: session)
-            let folder = session.contains("/") ? URL(fileURLWithPath: session) : library.folder(of: session)
+            var id = session
+            if session == "latest" {
+                guard let latest = try library.list().last else {
+                    throw HarkError(.sessionNotFound, "There are no sessions under '\(library.root.path)' yet. `hark record` makes one.")
+                }
+                id = latest.id
+            }
+            let manifest = try library.load(id: id)
+            let folder = id.contains("/") ? URL(fileURLWithPath: id) : library.folder(of: id)
             print("Session   \(manifest.id)")
             print("Folder    \(folder.path)")
             print("Source    \(manifest.source.name) (\(manifest.source.format))")
