@@ -55,6 +55,10 @@ let package = Package(
                           ],
                           swiftSettings: swiftSettings),
 
+        // `make bench`: figures for the notes, in release builds.
+        .executableTarget(name: "hark-benchmarks", dependencies: ["Hark", "HarkAudio", "HarkCore"],
+                          path: "Benchmarks/HarkBenchmarks", swiftSettings: swiftSettings),
+
         // Test support: counts heap allocations made on one thread (see its header for why).
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
         .testTarget(name: "HarkCoreTests", dependencies: ["HarkCore"], swiftSettings: swiftSettings),

@@ -6,8 +6,8 @@ import HarkCore
 /// It only copies the block into the preallocated `SampleRing` passed as `userData` and returns:
 /// no allocation, no lock, no logging, no Swift concurrency. `_withUnsafeGuaranteedRef` reaches
 /// the ring without retain/release traffic; the ring outlives the stream because the source closes
-/// the stream before releasing it.
-func captureCallback(
+/// the stream before releasing it. Public so that benchmarks can time exactly what PortAudio calls.
+public func captureCallback(
     _ input: UnsafeRawPointer?, _ output: UnsafeMutableRawPointer?, _ frameCount: UInt,
     _ time: UnsafePointer<PaStreamCallbackTimeInfo>?, _ flags: PaStreamCallbackFlags,
     _ userData: UnsafeMutableRawPointer?

@@ -44,9 +44,11 @@ public final class PortAudioSource: AudioSource, @unchecked Sendable {
     public func start() throws {
         guard state == .idle else { return }
         let info = Pa_GetDeviceInfo(PaDeviceIndex(device.index))
+        // The device's high latency: a recorder gains nothing from small buffers (the VAD works in
+        // 32 ms chunks) and larger ones make overruns in the audio library less likely.
         var parameters = PaStreamParameters(
             device: PaDeviceIndex(device.index), channelCount: Int32(format.channels),
-            sampleFormat: PaSampleFormat(paFloat32), suggestedLatency: info?.pointee.defaultLowInputLatency ?? 0.05,
+            sampleFormat: PaSampleFormat(paFloat32), suggestedLatency: info?.pointee.defaultHighInputLatency ?? 0.1,
             hostApiSpecificStreamInfo: nil)
         var opened: UnsafeMutableRawPointer?
         let ringPointer = Unmanaged.passUnretained(ring).toOpaque()

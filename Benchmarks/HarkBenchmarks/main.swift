@@ -1,0 +1,26 @@
+// Figures for the capture path, measured against a reference in the same run:
+//   hark-benchmarks callback          the real-time callback vs a bare memcpy of the same block
+//   hark-benchmarks consumer FILE     the consumer's CPU per second of device-format audio
+//   hark-benchmarks live SECONDS      process CPU while recording from the default input
+// Run through `make bench` (release build). Timings come from the shared, noisy machine: read the
+// ratios, and the spread between repeats.
+import Foundation
+import Hark
+import HarkAudio
+import HarkCore
+import HarkVAD
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+do {
+    switch arguments.first {
+    case "callback": CallbackBenchmark.run()
+    case "consumer" where arguments.count == 2: try await ConsumerBenchmark.run(file: arguments[1])
+    case "live": try await LiveBenchmark.run(seconds: Double(arguments.dropFirst().first ?? "") ?? 20)
+    default:
+        print("usage: hark-benchmarks callback | consumer FILE | live [SECONDS]")
+        exit(2)
+    }
+} catch {
+    FileHandle.standardError.write(Data("hark-benchmarks: \(error)\n".utf8))
+    exit(1)
+}
