@@ -29,6 +29,8 @@ let package = Package(
                        providers: [.apt(["libsndfile1-dev"]), .brew(["libsndfile"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr",
                        providers: [.apt(["libsoxr-dev"]), .brew(["libsoxr"])]),
+        // OpenBLAS, loaded at run time (see Sources/CHarkBLAS/blas.c for why).
+        .target(name: "CHarkBLAS", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
 
         .target(name: "HarkCore",
                 dependencies: [
@@ -39,7 +41,8 @@ let package = Package(
         .target(name: "HarkAudio",
                 dependencies: ["HarkCore", "CPortAudio", "CSndFile", "CSoxr"],
                 swiftSettings: swiftSettings),
-        .target(name: "HarkVAD", dependencies: ["HarkCore"], swiftSettings: swiftSettings),
+        .target(name: "HarkBLAS", dependencies: ["HarkCore", "CHarkBLAS"], swiftSettings: swiftSettings),
+        .target(name: "HarkVAD", dependencies: ["HarkCore", "HarkBLAS"], swiftSettings: swiftSettings),
         .target(name: "Hark",
                 dependencies: [
                     "HarkCore", "HarkAudio", "HarkVAD",
@@ -56,7 +59,7 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         // `make bench`: figures for the notes, in release builds.
-        .executableTarget(name: "hark-benchmarks", dependencies: ["Hark", "HarkAudio", "HarkCore"],
+        .executableTarget(name: "hark-benchmarks", dependencies: ["Hark", "HarkAudio", "HarkCore", "HarkVAD", "HarkBLAS", "CAllocationCounter"],
                           path: "Benchmarks/HarkBenchmarks", swiftSettings: swiftSettings),
 
         // Test support: counts heap allocations made on one thread (see its header for why).
@@ -64,7 +67,8 @@ let package = Package(
         .testTarget(name: "HarkCoreTests", dependencies: ["HarkCore"], swiftSettings: swiftSettings),
         .testTarget(name: "HarkAudioTests", dependencies: ["HarkAudio", "CAllocationCounter"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "HarkVADTests", dependencies: ["HarkVAD"], swiftSettings: swiftSettings),
+        .testTarget(name: "HarkVADTests", dependencies: ["HarkVAD", "HarkAudio", "CAllocationCounter"],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkAudio"],
                     resources: [], swiftSettings: swiftSettings),
         .testTarget(name: "harkTests", dependencies: ["Hark"], swiftSettings: swiftSettings),

