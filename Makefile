@@ -2,15 +2,18 @@
 SWIFT ?= swift
 TSAN_SCRATCH := .build-tsan
 
-.PHONY: deps build release demo test test-unit test-tsan bench fixtures clean
+.PHONY: deps models build release demo test test-unit test-tsan bench bench-silero reference-env silero-reference fixtures clean
 
 deps:            ## Debian packages Hark builds and tests against
 	scripts/install-deps.sh
 
+models:          ## Silero VAD from PyPI silero-vad 6.2.3 (sha256-pinned) into the models folder
+	scripts/install-models.sh
+
 build: deps
 	$(SWIFT) build --build-tests
 
-release: deps
+release: deps models
 	$(SWIFT) build -c release --product hark
 
 demo: release    ## the main job: a live recording session (virtual microphone where there is none)
@@ -18,7 +21,7 @@ demo: release    ## the main job: a live recording session (virtual microphone w
 
 test: test-unit test-tsan
 
-test-unit: build ## every test, including live capture through the virtual microphone
+test-unit: build models ## every test, including live capture through the virtual microphone
 	scripts/virtual-mic.sh start
 	$(SWIFT) test --skip-build
 
@@ -38,6 +41,29 @@ bench: deps      ## capture-path figures: callback cost, consumer CPU share, liv
 	scripts/virtual-mic.sh start
 	( for i in 1 2; do PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} scripts/virtual-mic.sh play Tests/Fixtures/speech.wav; done ) & \
 		PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} $(BENCH) live 30; wait
+
+REF_VENV := .build/ref-venv
+REF_PY := $(REF_VENV)/bin/python
+
+reference-env:   ## Python with onnxruntime and silero-vad, for references and side-by-side benchmarks
+	test -x $(REF_PY) || python3 -m venv $(REF_VENV)
+	$(REF_PY) -m pip install -q -r scripts/reference-requirements.txt
+
+silero-reference: reference-env  ## regenerate Tests/Fixtures/vad (audio + onnxruntime probabilities)
+	$(REF_PY) scripts/make-silero-reference.py
+
+SILERO_BENCH_AUDIO := .build/bench/endgame16k.wav
+
+bench-silero: reference-env models  ## Silero µs per chunk: Hark (streaming, batch) vs onnxruntime, same run
+	$(SWIFT) build -c release --product hark-benchmarks
+	mkdir -p .build/bench
+	sox Tests/Fixtures/vad/endgame_nagg_nell.flac $(SILERO_BENCH_AUDIO)
+	$(REF_PY) scripts/bench-silero-ort.py $(SILERO_BENCH_AUDIO) | tee .build/bench/silero-ort.json
+	$(BENCH) silero $${HARK_MODELS_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/hark/models}/silero_vad_16k_op15.onnx \
+		$(SILERO_BENCH_AUDIO) | tee .build/bench/silero-hark.json
+	python3 -c "import json; o=json.load(open('.build/bench/silero-ort.json')); h=json.load(open('.build/bench/silero-hark.json')); \
+		print(f\"streaming {h['streaming_us_per_chunk']} us vs onnxruntime {o['streaming_us_per_chunk']} us: {h['streaming_us_per_chunk']/o['streaming_us_per_chunk']:.3f}x; \
+		batch {h['batch_us_per_chunk']} us: {h['batch_us_per_chunk']/o['streaming_us_per_chunk']:.3f}x; allocations per chunk {h['streaming_allocations_per_chunk']}\")"
 
 fixtures:        ## regenerate Tests/Fixtures/speech.wav and its known speech regions (espeak-ng)
 	python3 scripts/make-speech-fixture.py

@@ -2,6 +2,7 @@
 //   hark-benchmarks callback          the real-time callback vs a bare memcpy of the same block
 //   hark-benchmarks consumer FILE     the consumer's CPU per second of device-format audio
 //   hark-benchmarks live SECONDS      process CPU while recording from the default input
+//   hark-benchmarks silero MODEL FILE Silero VAD µs per chunk, streaming and batch, allocations
 // Run through `make bench` (release build). Timings come from the shared, noisy machine: read the
 // ratios, and the spread between repeats.
 import Foundation
@@ -16,8 +17,9 @@ do {
     case "callback": CallbackBenchmark.run()
     case "consumer" where arguments.count == 2: try await ConsumerBenchmark.run(file: arguments[1])
     case "live": try await LiveBenchmark.run(seconds: Double(arguments.dropFirst().first ?? "") ?? 20)
+    case "silero" where arguments.count == 3: try SileroBenchmark.run(model: arguments[1], file: arguments[2])
     default:
-        print("usage: hark-benchmarks callback | consumer FILE | live [SECONDS]")
+        print("usage: hark-benchmarks callback | consumer FILE | live [SECONDS] | silero MODEL FILE16K")
         exit(2)
     }
 } catch {

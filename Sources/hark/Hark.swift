@@ -14,7 +14,10 @@ struct HarkCommand: AsyncParsableCommand {
             Start with:  hark devices        (which microphones there are)
                          hark record         (record until Ctrl-C)
                          hark sessions       (what has been recorded)
+                         hark vad FILE       (where the speech is in a file)
+
+            Models are installed by `make models` (scripts/install-models.sh).
             """,
-        subcommands: [RecordCommand.self, DevicesCommand.self, SessionsCommand.self],
+        subcommands: [RecordCommand.self, DevicesCommand.self, SessionsCommand.self, VADCommand.self],
         defaultSubcommand: nil)
 }

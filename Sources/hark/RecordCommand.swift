@@ -18,6 +18,7 @@ struct RecordCommand: AsyncParsableCommand {
               hark record --device 2 --duration 60         device #2 for a minute
               hark record --input talk.wav --json          a file, as fast as possible, JSON events
               hark record --input talk.wav --realtime      a file played like a live microphone
+              hark record --vad energy                     no model needed
               hark record --vad manual                     one segment per start/stop
             """)
 
@@ -33,9 +34,10 @@ struct RecordCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "SECONDS"))
     var duration: Double?
 
-    @Option(help: ArgumentHelp("VAD mode: energy or manual, optionally with :low, :normal or :high sensitivity.",
-                               valueName: "MODE"))
-    var vad: String = "energy"
+    @Option(help: ArgumentHelp("""
+        VAD mode: silero (neural, the default), energy (loudness, needs no model) or manual (only start/stop cut), optionally with :low, :normal or :high sensitivity, e.g. silero:high.
+        """, valueName: "MODE"))
+    var vad: String = "silero"
 
     @Option(help: ArgumentHelp("Folder for session folders (default: $HARK_SESSIONS_DIR or $XDG_DATA_HOME/hark/sessions).",
                                valueName: "DIR"))
@@ -55,7 +57,7 @@ struct RecordCommand: AsyncParsableCommand {
         if realtime && input == nil { throw ValidationError("--realtime applies to --input FILE only.") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds.") }
         if VADMode(argument: vad) == nil {
-            throw ValidationError("Unknown VAD mode '\(vad)'. Use energy, manual, or e.g. energy:high.")
+            throw ValidationError("Unknown VAD mode '\(vad)'. Use silero, energy, manual, or e.g. silero:high.")
         }
     }
 

@@ -14,8 +14,7 @@ import Testing
         var configuration = RecorderConfiguration()
         configuration.input = .device(.systemDefault)
         configuration.sessionsDirectory = root
-        configuration.vadMode = .energy
-        configuration.keepAudio = true
+        configuration.keepAudio = true   // the default detector: Silero
         let recorder = AsyncRecorderBackend(configuration: configuration)
         let log = EventLog(recorder.events)
         let saved = recorder.events

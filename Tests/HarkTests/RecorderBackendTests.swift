@@ -38,6 +38,34 @@ import Testing
         #expect(starts == known.count && ends == known.count)
     }
 
+    @Test func sileroIsTheDefaultAndCutsTheKnownSentences() async throws {
+        var configuration = Fixtures.fileConfiguration(root: try Fixtures.temporaryFolder())
+        configuration.vadMode = RecorderConfiguration().vadMode
+        #expect(configuration.vadMode == .silero)
+        let recorder = AsyncRecorderBackend(configuration: configuration)
+        try await recorder.start()
+        let summary = try #require(await recorder.waitUntilFinished())
+        let manifest = try Fixtures.manifest(in: URL(fileURLWithPath: summary.sessionPath))
+        let known = try Fixtures.speechRegions()
+        #expect(manifest.vadModes.first?.mode == .silero)
+        #expect(manifest.segments.count == known.count)
+        for (segment, region) in zip(manifest.segments, known) {
+            #expect(abs(segment.speechStart - region.start) < 0.15, "segment \(segment.id) starts at \(segment.speechStart)")
+            #expect(abs(segment.speechEnd - region.end) < 0.15, "segment \(segment.id) ends at \(segment.speechEnd)")
+        }
+    }
+
+    @Test func aMissingModelIsAClearErrorAtStart() async throws {
+        var configuration = Fixtures.fileConfiguration(root: try Fixtures.temporaryFolder())
+        configuration.vadMode = .silero
+        configuration.modelsDirectory = URL(fileURLWithPath: "/nonexistent/models")
+        let recorder = AsyncRecorderBackend(configuration: configuration)
+        let error = await #expect(throws: HarkError.self) { try await recorder.start() }
+        #expect(error?.code == .modelMissing)
+        #expect(error?.message.contains("--vad energy") == true)
+        #expect(await !recorder.isRecording)
+    }
+
     @Test func segmentAudioIsTheSourceAudio() async throws {
         let root = try Fixtures.temporaryFolder()
         let summary = try await onOwnThread {

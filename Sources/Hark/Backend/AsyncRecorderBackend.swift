@@ -141,7 +141,7 @@ public actor AsyncRecorderBackend {
             throw HarkError.invalidConfiguration("VAD mode '\(mode)' is not available; choose one of \(availableDetectors.map(\.rawValue)).")
         }
         if detectors != nil, detectors?[mode.detector] == nil, mode.detector != .manual {
-            detectors?[mode.detector] = try await Self.load(mode.detector, with: configuration.detectorFactory)
+            detectors?[mode.detector] = try await Self.load(mode.detector, with: configuration)
         }
         vadMode = mode
         if lifecycle.isRecording { control?.request(mode) }
@@ -161,15 +161,16 @@ public actor AsyncRecorderBackend {
         var loaded = detectors ?? [:]
         for detector in Set([vadMode.detector, .energy]) where detector != .manual && loaded[detector] == nil {
             guard configuration.detectorFactory.available.contains(detector) else { continue }
-            loaded[detector] = try await Self.load(detector, with: configuration.detectorFactory)
+            loaded[detector] = try await Self.load(detector, with: configuration)
         }
         detectors = loaded
         return loaded
     }
 
-    private static func load(_ detector: VADMode.Detector, with factory: DetectorFactory) async throws
+    private static func load(_ detector: VADMode.Detector, with configuration: RecorderConfiguration) async throws
         -> (any VoiceActivityDetector)? {
-        try await Task.detached { try factory.make(detector) }.value
+        let factory = configuration.detectorFactory, models = configuration.modelsDirectory
+        return try await Task.detached { try factory.make(detector, models) }.value
     }
 
     private func makeSource() throws -> any AudioSource {

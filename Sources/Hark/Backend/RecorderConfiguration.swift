@@ -19,7 +19,9 @@ public struct RecorderConfiguration: Sendable {
     public var input: Input = .device(.systemDefault)
     /// Where session folders are made. See `defaultSessionsDirectory`.
     public var sessionsDirectory: URL = RecorderConfiguration.defaultSessionsDirectory()
-    public var vadMode: VADMode = .energy
+    public var vadMode: VADMode = .silero
+    /// Where models are installed (scripts/install-models.sh). See `defaultModelsDirectory`.
+    public var modelsDirectory: URL = RecorderConfiguration.defaultModelsDirectory()
     public var segmenter = SegmenterConfiguration()
     /// Also write the whole recording (`recording.wav`), synced about once a second.
     public var keepAudio = false
@@ -40,28 +42,39 @@ public struct RecorderConfiguration: Sendable {
 
     public init() {}
 
+    /// `$HARK_MODELS_DIR`, else `$XDG_DATA_HOME/hark/models`, else `~/.local/share/hark/models`.
+    public static func defaultModelsDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let explicit = environment["HARK_MODELS_DIR"], !explicit.isEmpty {
+            return URL(fileURLWithPath: explicit, isDirectory: true)
+        }
+        return dataDirectory(environment).appendingPathComponent("hark/models", isDirectory: true)
+    }
+
+    private static func dataDirectory(_ environment: [String: String]) -> URL {
+        let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share").path
+        return URL(fileURLWithPath: data, isDirectory: true)
+    }
+
     /// `$HARK_SESSIONS_DIR`, else `$XDG_DATA_HOME/hark/sessions`, else `~/.local/share/hark/sessions`.
     public static func defaultSessionsDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
         if let explicit = environment["HARK_SESSIONS_DIR"], !explicit.isEmpty {
             return URL(fileURLWithPath: explicit, isDirectory: true)
         }
-        let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share").path
-        return URL(fileURLWithPath: data, isDirectory: true).appendingPathComponent("hark/sessions", isDirectory: true)
+        return dataDirectory(environment).appendingPathComponent("hark/sessions", isDirectory: true)
     }
 }
 
 /// Makes the detector behind a VAD mode. `nil` for `.manual`, which needs none.
 struct DetectorFactory: Sendable {
     var available: [VADMode.Detector]
-    var make: @Sendable (VADMode.Detector) throws -> (any VoiceActivityDetector)?
+    var make: @Sendable (_ detector: VADMode.Detector, _ modelsDirectory: URL) throws -> (any VoiceActivityDetector)?
 
-    static let standard = DetectorFactory(available: [.energy, .manual]) { detector in
+    static let standard = DetectorFactory(available: [.silero, .energy, .manual]) { detector, models in
         switch detector {
+        case .silero: try SileroVAD(path: models.appendingPathComponent(SileroModel.fileName).path)
         case .energy: EnergyVAD()
         case .manual: nil
-        case .silero:
-            throw HarkError(.modelMissing, "The Silero detector is not part of this build yet; use --vad energy.")
         }
     }
 }
