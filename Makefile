@@ -23,7 +23,7 @@ test: test-unit test-tsan
 
 test-unit: build models ## every test, including live capture through the virtual microphone
 	scripts/virtual-mic.sh start
-	$(SWIFT) test --skip-build
+	HARK_REQUIRE_MODELS=1 $(SWIFT) test --skip-build
 
 test-tsan: deps  ## the ring's concurrent stress test under ThreadSanitizer; any report fails
 	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --scratch-path $(TSAN_SCRATCH) --sanitize=thread \

@@ -146,3 +146,12 @@ struct SileroVADTests {
         }
     }
 }
+
+/// `make test` sets HARK_REQUIRE_MODELS=1: there, a missing model fails the run instead of
+/// quietly skipping every test that needs it.
+@Suite struct ModelPresenceTests {
+    @Test func theModelIsInstalledWhenTheRunRequiresIt() throws {
+        guard ProcessInfo.processInfo.environment["HARK_REQUIRE_MODELS"] == "1" else { return }
+        #expect(SileroFixtures.model != nil, "no usable model at \(SileroFixtures.modelPath)")
+    }
+}
