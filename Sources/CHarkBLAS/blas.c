@@ -81,13 +81,25 @@ const char *hark_blas_core_name(void) {
     return core_name != NULL ? core_name() : "unknown";
 }
 
+// Callers check `hark_blas_load` first (it reports a missing library as an error); reaching a
+// product without a library is a programming error, stopped here with the reason.
+static void ensure_loaded(void) {
+    pthread_once(&once, load);
+    if (sgemm == NULL) {
+        fprintf(stderr, "hark: %s\n", load_error);
+        abort();
+    }
+}
+
 void hark_sgemm(int transpose_a, int transpose_b, int m, int n, int k, float alpha,
                 const float *a, int lda, const float *b, int ldb, float beta, float *c, int ldc) {
+    ensure_loaded();
     sgemm(ROW_MAJOR, transpose_a ? TRANS : NO_TRANS, transpose_b ? TRANS : NO_TRANS, m, n, k, alpha,
           a, lda, b, ldb, beta, c, ldc);
 }
 
 void hark_sgemv(int transpose, int m, int n, float alpha, const float *a, int lda,
                 const float *x, float beta, float *y) {
+    ensure_loaded();
     sgemv(ROW_MAJOR, transpose ? TRANS : NO_TRANS, m, n, alpha, a, lda, x, 1, beta, y, 1);
 }

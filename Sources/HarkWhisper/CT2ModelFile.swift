@@ -1,0 +1,155 @@
+import Foundation
+import HarkCore
+
+/// A CTranslate2 `model.bin`: named tensors stored back to back after a small header.
+///
+/// Layout (little-endian): u32 version, str spec name, u32 revision, u32 variable count, then per
+/// variable: str name, u8 rank, u32 dims[rank], u8 dtype, u32 byte count, bytes; then u32 alias
+/// count and (str alias, str target) pairs. A str is a u16 length including a NUL, then bytes.
+/// The file is memory-mapped; `floats(_:)` converts one tensor to Float32 when asked.
+struct CT2ModelFile {
+    enum DType: UInt8 {
+        case float32 = 0, int8 = 1, int16 = 2, int32 = 3, float16 = 4, bfloat16 = 5
+        var size: Int {
+            switch self {
+            case .float32, .int32: 4
+            case .int16, .float16, .bfloat16: 2
+            case .int8: 1
+            }
+        }
+    }
+
+    struct Variable {
+        var shape: [Int]
+        var dtype: DType
+        var offset: Int
+        var byteCount: Int
+    }
+
+    let path: String
+    let specName: String
+    private let data: Data
+    private(set) var variables: [String: Variable] = [:]
+
+    init(path: String) throws(HarkError) {
+        self.path = path
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw HarkError(.modelMissing, "Cannot read the Whisper model file '\(path)': \((error as NSError).localizedDescription).")
+        }
+        var reader = Reader(data: data)
+        do {
+            let version = try reader.u32()
+            guard (5...6).contains(version) else { throw Reader.Failure("unsupported model.bin version \(version)") }
+            specName = try reader.string()
+            _ = try reader.u32()   // spec revision
+            let count = try reader.u32()
+            for _ in 0..<count {
+                let name = try reader.string()
+                let rank = Int(try reader.u8())
+                var shape: [Int] = []
+                for _ in 0..<rank { shape.append(Int(try reader.u32())) }
+                let code = try reader.u8()
+                guard let dtype = DType(rawValue: code) else {
+                    throw Reader.Failure("variable '\(name)' has an unknown data type (\(code))")
+                }
+                let bytes = Int(try reader.u32())
+                guard bytes == shape.reduce(1, *) * dtype.size else {
+                    throw Reader.Failure("variable '\(name)' holds \(bytes) bytes for shape \(shape) of \(dtype)")
+                }
+                variables[name] = Variable(shape: shape, dtype: dtype, offset: reader.offset, byteCount: bytes)
+                try reader.skip(bytes)
+            }
+            let aliases = try reader.u32()
+            for _ in 0..<aliases {
+                let alias = try reader.string(), target = try reader.string()
+                variables[alias] = variables[target]
+            }
+        } catch let failure as Reader.Failure {
+            throw HarkError(.modelCorrupt, "'\(path)' is not a usable CTranslate2 model (\(failure.reason)). Reinstall it with `make models`.")
+        } catch {
+            throw HarkError(.modelCorrupt, "'\(path)': \(error)")
+        }
+    }
+
+    func has(_ name: String) -> Bool { variables[name] != nil }
+
+    /// A tensor as Float32. float16/bfloat16 are widened; int8 weights are divided by their
+    /// per-row `…_scale` (CTranslate2 stores round(w · scale)).
+    func floats(_ name: String, shape expected: [Int]? = nil) throws(HarkError) -> [Float] {
+        guard let v = variables[name] else { throw corrupt("it has no variable '\(name)'") }
+        if let expected, v.shape != expected { throw corrupt("'\(name)' has shape \(v.shape), expected \(expected)") }
+        let count = v.shape.reduce(1, *)
+        var result = [Float](repeating: 0, count: count)
+        data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let base = raw.baseAddress! + v.offset
+            switch v.dtype {
+            case .float32:
+                for i in 0..<count { result[i] = base.loadUnaligned(fromByteOffset: 4 * i, as: Float.self) }
+            case .float16:
+                for i in 0..<count { result[i] = Float(Float16(bitPattern: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            case .bfloat16:
+                for i in 0..<count {
+                    result[i] = Float(bitPattern: UInt32(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)
+                }
+            case .int8:
+                for i in 0..<count { result[i] = Float(base.load(fromByteOffset: i, as: Int8.self)) }
+            case .int16:
+                for i in 0..<count { result[i] = Float(base.loadUnaligned(fromByteOffset: 2 * i, as: Int16.self)) }
+            case .int32:
+                for i in 0..<count { result[i] = Float(base.loadUnaligned(fromByteOffset: 4 * i, as: Int32.self)) }
+            }
+        }
+        if v.dtype == .int8, name.hasSuffix("weight") {
+            let scales = try floats(name + "_scale")
+            let rows = v.shape[0], columns = count / max(rows, 1)
+            guard scales.count == rows || scales.count == 1 else { throw corrupt("'\(name)_scale' does not match '\(name)'") }
+            for r in 0..<rows {
+                let scale = scales.count == 1 ? scales[0] : scales[r]
+                for c in 0..<columns { result[r * columns + c] /= scale }
+            }
+        }
+        guard result.allSatisfy(\.isFinite) else { throw corrupt("'\(name)' holds NaN or infinite values") }
+        return result
+    }
+
+    /// A rank-0 setting (num_heads and the like).
+    func integer(_ name: String) throws(HarkError) -> Int {
+        let values = try floats(name)
+        guard values.count == 1 else { throw corrupt("'\(name)' is not a single value") }
+        return Int(values[0])
+    }
+
+    func corrupt(_ detail: String) -> HarkError {
+        HarkError(.modelCorrupt, "'\(path)' is not a usable Whisper model: \(detail). Reinstall it with `make models`.")
+    }
+
+    private struct Reader {
+        struct Failure: Error { var reason: String; init(_ reason: String) { self.reason = reason } }
+        let data: Data
+        var offset = 0
+
+        mutating func take(_ n: Int) throws -> Int {
+            guard n >= 0, offset + n <= data.count else { throw Failure("the file ends early (truncated?)") }
+            defer { offset += n }
+            return offset
+        }
+        mutating func skip(_ n: Int) throws { _ = try take(n) }
+        mutating func u8() throws -> UInt8 { let o = try take(1); return data[data.startIndex + o] }
+        mutating func u16() throws -> UInt16 {
+            let o = try take(2)
+            return data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: o, as: UInt16.self) }
+        }
+        mutating func u32() throws -> UInt32 {
+            let o = try take(4)
+            return data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: o, as: UInt32.self) }
+        }
+        mutating func string() throws -> String {
+            let length = Int(try u16())
+            guard length >= 1 else { throw Failure("an empty name") }
+            let o = try take(length)
+            return String(decoding: data[(data.startIndex + o)..<(data.startIndex + o + length - 1)], as: UTF8.self)
+        }
+    }
+}

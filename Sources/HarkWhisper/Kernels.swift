@@ -1,0 +1,101 @@
+import Dispatch
+import Foundation
+import HarkBLAS
+
+/// The building blocks of Whisper's transformer on row-major, time-major matrices.
+enum Kernels {
+    /// y = x · Wᵀ + b for `rows` rows of x (or y += … when `accumulate`). Large products are
+    /// split by rows across `threads` (OpenBLAS itself runs single-threaded in Hark).
+    static func linear(_ x: UnsafePointer<Float>, rows: Int, _ layer: WhisperModel.Linear,
+                       into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, threads: Int = 1) {
+        let n = layer.outputs, k = layer.inputs
+        layer.weight.withUnsafeBufferPointer { w in
+            parallel(rows: rows, threads: threads) { start, count in
+                BLAS.gemm(transposeB: true, m: count, n: n, k: k, a: x + start * k, lda: k, b: w.baseAddress!, ldb: k,
+                          beta: accumulate ? 1 : 0, c: y + start * n, ldc: n)
+            }
+        }
+        layer.bias.withUnsafeBufferPointer { b in
+            for r in 0..<rows {
+                let row = y + r * n
+                for i in 0..<n { row[i] += b[i] }
+            }
+        }
+    }
+
+    /// Runs `body` on contiguous row ranges, on up to `threads` threads when there is enough work.
+    static func parallel(rows: Int, threads: Int, minimumRows: Int = 64,
+                         _ body: (_ start: Int, _ count: Int) -> Void) {
+        let parts = max(1, min(threads, rows / minimumRows))
+        if parts == 1 { body(0, rows); return }
+        withoutActuallyEscaping(body) { body in
+            // Safe to share: every part works on its own rows, and concurrentPerform returns only
+            // when all parts are done.
+            nonisolated(unsafe) let body = body
+            DispatchQueue.concurrentPerform(iterations: parts) { part in
+                let start = rows * part / parts, end = rows * (part + 1) / parts
+                body(start, end - start)
+            }
+        }
+    }
+
+    /// LayerNorm over rows of width d (eps 1e-5).
+    static func layerNorm(_ x: UnsafePointer<Float>, rows: Int, _ norm: WhisperModel.LayerNorm,
+                          into y: UnsafeMutablePointer<Float>) {
+        let d = norm.gamma.count
+        norm.gamma.withUnsafeBufferPointer { gamma in
+            norm.beta.withUnsafeBufferPointer { beta in
+                for r in 0..<rows {
+                    let input = x + r * d, output = y + r * d
+                    var mean: Float = 0
+                    for i in 0..<d { mean += input[i] }
+                    mean /= Float(d)
+                    var variance: Float = 0
+                    for i in 0..<d { let c = input[i] - mean; variance += c * c }
+                    variance /= Float(d)
+                    let scale = 1 / (variance + 1e-5).squareRoot()
+                    for i in 0..<d { output[i] = (input[i] - mean) * scale * gamma[i] + beta[i] }
+                }
+            }
+        }
+    }
+
+    static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        let lanes = VectorMath.Lanes.scalarCount
+        var i = 0
+        while i + lanes <= count {
+            VectorMath.store(VectorMath.gelu(VectorMath.load(x + i)), x + i)
+            i += lanes
+        }
+        while i < count {
+            var tail = VectorMath.Lanes(repeating: 0)
+            tail[0] = x[i]
+            x[i] = VectorMath.gelu(tail)[0]
+            i += 1
+        }
+    }
+
+    /// In-place softmax of `count` values.
+    static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        var maximum = -Float.infinity
+        for i in 0..<count { maximum = max(maximum, x[i]) }
+        let lanes = VectorMath.Lanes.scalarCount
+        var sum: Float = 0
+        var i = 0
+        var partial = VectorMath.Lanes(repeating: 0)
+        while i + lanes <= count {
+            let e = VectorMath.exp(VectorMath.load(x + i) - maximum)
+            VectorMath.store(e, x + i)
+            partial += e
+            i += lanes
+        }
+        sum = partial.sum()
+        while i < count {
+            x[i] = Foundation.exp(x[i] - maximum)
+            sum += x[i]
+            i += 1
+        }
+        let inverse = 1 / sum
+        for j in 0..<count { x[j] *= inverse }
+    }
+}

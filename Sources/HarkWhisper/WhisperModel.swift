@@ -1,0 +1,118 @@
+import Foundation
+import HarkCore
+
+/// A faster-whisper (CTranslate2) Whisper model directory: `model.bin`, `config.json`,
+/// `vocabulary.txt`. Weights are converted to Float32 once, here.
+public final class WhisperModel: Sendable {
+    struct Linear: Sendable {
+        let weight: [Float]   // outputs × inputs, row-major
+        let bias: [Float]
+        var outputs: Int { bias.count }
+        var inputs: Int { weight.count / bias.count }
+    }
+
+    struct LayerNorm: Sendable {
+        let gamma: [Float], beta: [Float]
+    }
+
+    struct EncoderLayer: Sendable {
+        let attentionNorm: LayerNorm, qkv: Linear, attentionOut: Linear
+        let ffnNorm: LayerNorm, ffnIn: Linear, ffnOut: Linear
+    }
+
+    struct DecoderLayer: Sendable {
+        let selfNorm: LayerNorm, selfQKV: Linear, selfOut: Linear
+        let crossNorm: LayerNorm, crossQuery: Linear, crossKV: Linear, crossOut: Linear
+        let ffnNorm: LayerNorm, ffnIn: Linear, ffnOut: Linear
+    }
+
+    public let directory: URL
+    let dModel: Int, heads: Int, melBins: Int, vocabularySize: Int
+    let conv1: Linear, conv2: Linear          // weights regrouped as [out][tap][in]
+    let encoderPositions: [Float]             // 1500 × d
+    let encoderLayers: [EncoderLayer]
+    let encoderNorm: LayerNorm
+    let embeddings: [Float]                   // vocabulary × d, also the output projection
+    let decoderPositions: [Float]             // 448 × d
+    let decoderLayers: [DecoderLayer]
+    let decoderNorm: LayerNorm
+    public let tokens: WhisperTokens
+
+    /// Loads `directory`. Errors name the file and say how to install a good model.
+    public init(directory: URL) throws(HarkError) {
+        self.directory = directory
+        let binPath = directory.appendingPathComponent("model.bin").path
+        guard FileManager.default.fileExists(atPath: binPath) else {
+            throw HarkError(.modelMissing, """
+                No Whisper model at '\(directory.path)' (model.bin is missing). Install tiny.en with \
+                `make models` (scripts/install-models.sh), or pass --model DIR with a faster-whisper model folder.
+                """)
+        }
+        let file = try CT2ModelFile(path: binPath)
+        guard file.specName == "WhisperSpec" else { throw file.corrupt("it holds a \(file.specName), not a Whisper model") }
+        heads = try file.integer("encoder/num_heads")
+        let conv1Weight = try file.floats("encoder/conv1/weight")
+        guard let c1 = file.variables["encoder/conv1/weight"], c1.shape.count == 3, c1.shape[2] == 3 else {
+            throw file.corrupt("encoder/conv1/weight is not a 3-tap convolution")
+        }
+        let d = c1.shape[0], mels = c1.shape[1]
+        dModel = d
+        melBins = mels
+        guard d % heads == 0 else { throw file.corrupt("\(d) channels do not split into \(heads) heads") }
+        conv1 = Linear(weight: Self.regroup(conv1Weight, out: d, in: mels),
+                       bias: try file.floats("encoder/conv1/bias", shape: [d]))
+        conv2 = Linear(weight: Self.regroup(try file.floats("encoder/conv2/weight", shape: [d, d, 3]), out: d, in: d),
+                       bias: try file.floats("encoder/conv2/bias", shape: [d]))
+        encoderPositions = try file.floats("encoder/position_encodings/encodings", shape: [1500, d])
+
+        func linear(_ prefix: String) throws(HarkError) -> Linear {
+            let bias = try file.floats(prefix + "/bias")
+            return Linear(weight: try file.floats(prefix + "/weight", shape: [bias.count, file.variables[prefix + "/weight"]?.shape.last ?? 0]), bias: bias)
+        }
+        func norm(_ prefix: String) throws(HarkError) -> LayerNorm {
+            LayerNorm(gamma: try file.floats(prefix + "/gamma", shape: [d]), beta: try file.floats(prefix + "/beta", shape: [d]))
+        }
+        var encoder: [EncoderLayer] = []
+        while file.has("encoder/layer_\(encoder.count)/self_attention/linear_0/weight") {
+            let p = "encoder/layer_\(encoder.count)"
+            encoder.append(EncoderLayer(
+                attentionNorm: try norm(p + "/self_attention/layer_norm"), qkv: try linear(p + "/self_attention/linear_0"),
+                attentionOut: try linear(p + "/self_attention/linear_1"), ffnNorm: try norm(p + "/ffn/layer_norm"),
+                ffnIn: try linear(p + "/ffn/linear_0"), ffnOut: try linear(p + "/ffn/linear_1")))
+        }
+        var decoder: [DecoderLayer] = []
+        while file.has("decoder/layer_\(decoder.count)/self_attention/linear_0/weight") {
+            let p = "decoder/layer_\(decoder.count)"
+            decoder.append(DecoderLayer(
+                selfNorm: try norm(p + "/self_attention/layer_norm"), selfQKV: try linear(p + "/self_attention/linear_0"),
+                selfOut: try linear(p + "/self_attention/linear_1"), crossNorm: try norm(p + "/attention/layer_norm"),
+                crossQuery: try linear(p + "/attention/linear_0"), crossKV: try linear(p + "/attention/linear_1"),
+                crossOut: try linear(p + "/attention/linear_2"), ffnNorm: try norm(p + "/ffn/layer_norm"),
+                ffnIn: try linear(p + "/ffn/linear_0"), ffnOut: try linear(p + "/ffn/linear_1")))
+        }
+        guard !encoder.isEmpty, !decoder.isEmpty else { throw file.corrupt("it has no encoder or decoder layers") }
+        for layer in encoder where layer.qkv.outputs != 3 * d || layer.ffnOut.outputs != d {
+            throw file.corrupt("an encoder layer does not have the expected widths")
+        }
+        encoderLayers = encoder
+        decoderLayers = decoder
+        encoderNorm = try norm("encoder/layer_norm")
+        decoderNorm = try norm("decoder/layer_norm")
+        embeddings = try file.floats("decoder/embeddings/weight")
+        let vocabulary = embeddings.count / d
+        vocabularySize = vocabulary
+        decoderPositions = try file.floats("decoder/position_encodings/encodings")
+        tokens = try WhisperTokens(directory: directory, vocabularySize: vocabulary)
+    }
+
+    /// [out][in][tap] → [out][tap][in], so im2col rows are whole time steps.
+    private static func regroup(_ w: [Float], out: Int, in inputs: Int) -> [Float] {
+        var result = [Float](repeating: 0, count: w.count)
+        for o in 0..<out {
+            for tap in 0..<3 {
+                for i in 0..<inputs { result[(o * 3 + tap) * inputs + i] = w[(o * inputs + i) * 3 + tap] }
+            }
+        }
+        return result
+    }
+}

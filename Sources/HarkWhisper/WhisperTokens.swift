@@ -1,0 +1,83 @@
+import Foundation
+import HarkCore
+
+/// Whisper's vocabulary and special tokens, from `vocabulary.txt` (one GPT-2 byte-level token per
+/// line, by id) and `config.json` (tokens to suppress).
+public struct WhisperTokens: Sendable {
+    public let endOfText: Int
+    public let startOfTranscript: Int
+    public let transcribe: Int
+    public let noSpeech: Int
+    public let noTimestamps: Int
+    public let timestampBegin: Int
+    /// English-only models have 51864 tokens; multilingual ones more, and take language and task
+    /// tokens after start-of-transcript.
+    public let isMultilingual: Bool
+    public let english: Int?
+    /// Suppressed at every step (config `suppress_ids`), and at the first step only.
+    let suppressed: [Int]
+    let suppressedAtBegin: [Int]
+    private let pieces: [[UInt8]]
+
+    init(directory: URL, vocabularySize: Int) throws(HarkError) {
+        let vocabularyPath = directory.appendingPathComponent("vocabulary.txt").path
+        guard let text = try? String(contentsOfFile: vocabularyPath, encoding: .utf8) else {
+            throw HarkError(.modelMissing, "Cannot read '\(vocabularyPath)'. Reinstall the model with `make models`.")
+        }
+        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        guard lines.count == vocabularySize else {
+            throw HarkError(.modelCorrupt, "'\(vocabularyPath)' lists \(lines.count) tokens but the model has \(vocabularySize).")
+        }
+        var index: [String: Int] = [:]
+        for (id, line) in lines.enumerated() where line.hasPrefix("<|") { index[line] = id }
+        func special(_ names: String...) throws(HarkError) -> Int {
+            for name in names { if let id = index[name] { return id } }
+            throw HarkError(.modelCorrupt, "'\(vocabularyPath)' has no \(names[0]) token.")
+        }
+        endOfText = try special("<|endoftext|>")
+        startOfTranscript = try special("<|startoftranscript|>")
+        transcribe = try special("<|transcribe|>")
+        noSpeech = try special("<|nospeech|>", "<|nocaptions|>")
+        noTimestamps = try special("<|notimestamps|>")
+        timestampBegin = try special("<|0.00|>")
+        isMultilingual = vocabularySize >= 51865
+        english = isMultilingual ? index["<|en|>"] : nil
+
+        let configPath = directory.appendingPathComponent("config.json")
+        struct Config: Decodable { var suppress_ids: [Int]?; var suppress_ids_begin: [Int]? }
+        let config = (try? Data(contentsOf: configPath)).flatMap { try? JSONDecoder().decode(Config.self, from: $0) }
+        suppressed = (config?.suppress_ids ?? []).filter { $0 >= 0 && $0 < vocabularySize }
+        suppressedAtBegin = (config?.suppress_ids_begin ?? [220, endOfText]).filter { $0 >= 0 && $0 < vocabularySize }
+
+        let decoder = Self.byteDecoder()
+        pieces = lines.map { line in line.unicodeScalars.compactMap { decoder[$0] } }
+    }
+
+    /// The prompt for a plain transcript (no timestamps).
+    var prompt: [Int] {
+        isMultilingual ? [startOfTranscript] + (english.map { [$0] } ?? []) + [transcribe, noTimestamps]
+            : [startOfTranscript, noTimestamps]
+    }
+
+    /// Text tokens to UTF-8 text; special tokens are skipped.
+    public func text(_ tokens: [Int]) -> String {
+        var bytes: [UInt8] = []
+        for token in tokens where token < endOfText && token >= 0 && token < pieces.count { bytes += pieces[token] }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// GPT-2's byte-level alphabet, inverted: printable bytes stand for themselves, the others
+    /// were moved to U+0100 and up in order.
+    private static func byteDecoder() -> [Unicode.Scalar: UInt8] {
+        var map: [Unicode.Scalar: UInt8] = [:]
+        var shifted = 0
+        for byte in 0..<256 {
+            let printable = (33...126).contains(byte) || (161...172).contains(byte) || (174...255).contains(byte)
+            let scalar = printable ? Unicode.Scalar(UInt32(byte))! : Unicode.Scalar(UInt32(256 + shifted))!
+            if !printable { shifted += 1 }
+            map[scalar] = UInt8(byte)
+        }
+        return map
+    }
+}
