@@ -44,7 +44,7 @@ public struct WhisperTranscriber: Sendable {
         let threads = max(1, options.threads)
         let encoded = WhisperEncoder(model: model, threads: threads).encode(window)
         var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads)
-        var result = greedy(&decoder)
+        var result = options.beamSize > 1 ? beamSearch(decoder, size: options.beamSize) : greedy(&decoder)
         result.isSilence = result.noSpeechProbability > options.noSpeechThreshold
             && result.averageLogProbability < options.logProbabilityThreshold
         if result.isSilence { result.text = "" }
@@ -74,6 +74,88 @@ public struct WhisperTranscriber: Sendable {
         return WhisperWindowResult(tokens: tokens, text: t.text(tokens).trimmingCharacters(in: .whitespaces),
                                    noSpeechProbability: noSpeech,
                                    averageLogProbability: logProbability / Double(tokens.count + 1), isSilence: false)
+    }
+
+    /// Beam search as CTranslate2 runs it for faster-whisper: 2 × size candidates per step from
+    /// the summed log-probabilities, finished hypotheses (ending in end-of-text) replaced by the next
+    /// unfinished candidates, stop once `size` hypotheses finished (patience 1), then the best by
+    /// log-probability divided by length (length penalty 1).
+    private func beamSearch(_ start: WhisperDecoder, size: Int) -> WhisperWindowResult {
+        let t = model.tokens
+        var first = start
+        var noSpeech = 0.0
+        for token in t.prompt {
+            first.step(token)
+            if token == t.startOfTranscript { noSpeech = Self.probability(of: t.noSpeech, in: first.logits) }
+        }
+        struct Beam { var decoder: WhisperDecoder; var tokens: [Int]; var score: Float }
+        struct Candidate { var beam: Int; var token: Int; var score: Float }
+        var beams = [Beam(decoder: first, tokens: [], score: 0)]
+        var finished: [(tokens: [Int], score: Float)] = []
+        var step = 0
+        while true {
+            let last = beams[0].decoder.position + 1 >= WhisperDecoder.maxPositions
+            var candidates: [Candidate] = []
+            for (index, beam) in beams.enumerated() {
+                var logits = beam.decoder.logits
+                for id in t.suppressed { logits[id] = -.infinity }
+                if step == 0 { for id in t.suppressedAtBegin { logits[id] = -.infinity } }
+                let logProbabilities = Self.logSoftmax(logits)
+                for token in Self.top(2 * size, of: logProbabilities) {
+                    candidates.append(Candidate(beam: index, token: token, score: beam.score + logProbabilities[token]))
+                }
+            }
+            candidates.sort { $0.score > $1.score }
+            candidates = Array(candidates.prefix(2 * size))
+            var chosen: [Candidate] = []
+            var secondary = size
+            for k in 0..<min(size, candidates.count) {
+                var pick = candidates[k]
+                if pick.token == t.endOfText || last {
+                    finished.append((beams[pick.beam].tokens + (pick.token == t.endOfText ? [] : [pick.token]), pick.score))
+                    while secondary < candidates.count {
+                        defer { secondary += 1 }
+                        if candidates[secondary].token != t.endOfText { pick = candidates[secondary]; break }
+                    }
+                }
+                chosen.append(pick)
+            }
+            if finished.count >= size || last || chosen.isEmpty { break }
+            beams = chosen.map { c in
+                var decoder = beams[c.beam].decoder
+                decoder.step(c.token)
+                return Beam(decoder: decoder, tokens: beams[c.beam].tokens + [c.token], score: c.score)
+            }
+            step += 1
+        }
+        let best = finished.max { a, b in
+            a.score / Float(max(a.tokens.count, 0)) < b.score / Float(max(b.tokens.count, 0))
+        } ?? (tokens: [], score: 0)
+        return WhisperWindowResult(tokens: best.tokens, text: t.text(best.tokens).trimmingCharacters(in: .whitespaces),
+                                   noSpeechProbability: noSpeech,
+                                   averageLogProbability: Double(best.score) / Double(best.tokens.count + 1), isSilence: false)
+    }
+
+    static func logSoftmax(_ logits: [Float]) -> [Float] {
+        let maximum = logits.max() ?? 0
+        var sum: Float = 0
+        for v in logits where v > -.infinity { sum += Foundation.exp(v - maximum) }
+        let shift = maximum + Foundation.log(sum)
+        return logits.map { $0 - shift }
+    }
+
+    /// Indices of the `count` largest values, largest first.
+    static func top(_ count: Int, of values: [Float]) -> [Int] {
+        var best: [Int] = []
+        for i in values.indices where values[i] > -.infinity {
+            if best.count < count || values[i] > values[best[best.count - 1]] {
+                var position = best.count
+                while position > 0 && values[best[position - 1]] < values[i] { position -= 1 }
+                best.insert(i, at: position)
+                if best.count > count { best.removeLast() }
+            }
+        }
+        return best
     }
 
     static func probability(of index: Int, in logits: [Float]) -> Double {

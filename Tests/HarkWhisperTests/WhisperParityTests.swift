@@ -20,4 +20,16 @@ struct WhisperParityTests {
         #expect(abs(result.noSpeechProbability - file.greedy.noSpeechProb[0]) < 0.02)
         #expect(abs(result.averageLogProbability - file.greedy.avgLogprob[0]) < 0.005)
     }
+
+    @Test(arguments: LogMelTests.names)
+    func beamFiveTextIsIdentical(name: String) throws {
+        let file = WhisperFixtures.file(name)
+        let audio = try WhisperFixtures.audio(file)
+        var options = WhisperOptions()
+        options.beamSize = 5
+        let result = try WhisperTranscriber(model: WhisperFixtures.model!).transcribe(audio, options: options)
+        print("whisper beam 5 \(name): \(result.text)")
+        #expect(result.text == file.beam5.text)
+        #expect(result.tokens == file.beam5.tokens)
+    }
 }
