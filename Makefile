@@ -2,7 +2,7 @@
 SWIFT ?= swift
 TSAN_SCRATCH := .build-tsan
 
-.PHONY: deps models build release demo test test-unit test-tsan bench bench-silero reference-env silero-reference fixtures clean
+.PHONY: deps models build release demo test test-unit test-tsan bench bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
 
 deps:            ## Debian packages Hark builds and tests against
 	scripts/install-deps.sh
@@ -64,6 +64,22 @@ bench-silero: reference-env models  ## Silero µs per chunk: Hark (streaming, ba
 	python3 -c "import json; o=json.load(open('.build/bench/silero-ort.json')); h=json.load(open('.build/bench/silero-hark.json')); \
 		print(f\"streaming {h['streaming_us_per_chunk']} us vs onnxruntime {o['streaming_us_per_chunk']} us: {h['streaming_us_per_chunk']/o['streaming_us_per_chunk']:.3f}x; \
 		batch {h['batch_us_per_chunk']} us: {h['batch_us_per_chunk']/o['streaming_us_per_chunk']:.3f}x; allocations per chunk {h['streaming_allocations_per_chunk']}\")"
+
+whisper-reference: reference-env models  ## regenerate Tests/Fixtures/whisper (faster-whisper tokens and features)
+	$(REF_PY) scripts/make-whisper-reference.py
+
+WHISPER_MODEL = $${HARK_MODELS_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/hark/models}/whisper-tiny.en
+WHISPER_FILES := .build/bench/beckett.wav .build/bench/endgame_nagg_nell.wav Tests/Fixtures/speech.wav
+
+bench-whisper: reference-env models  ## Whisper wall time: Hark vs faster-whisper, same run (2 and 1 threads, beam 1 and 5)
+	$(SWIFT) build -c release --product hark-benchmarks
+	mkdir -p .build/bench
+	for f in beckett endgame_nagg_nell; do sox Tests/Fixtures/vad/$$f.flac -b 16 .build/bench/$$f.wav; done
+	rm -f .build/bench/whisper.jsonl
+	for run in "2 1" "1 1" "2 5"; do set -- $$run; \
+		$(REF_PY) scripts/bench-whisper-fw.py $$1 $$2 $(WHISPER_MODEL) $(WHISPER_FILES) >> .build/bench/whisper.jsonl; \
+		$(BENCH) whisper $$1 $$2 $(WHISPER_MODEL) $(WHISPER_FILES) >> .build/bench/whisper.jsonl; done
+	python3 scripts/compare-bench.py .build/bench/whisper.jsonl
 
 fixtures:        ## regenerate Tests/Fixtures/speech.wav and its known speech regions (espeak-ng)
 	python3 scripts/make-speech-fixture.py

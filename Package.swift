@@ -30,7 +30,9 @@ let package = Package(
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr",
                        providers: [.apt(["libsoxr-dev"]), .brew(["libsoxr"])]),
         // OpenBLAS, loaded at run time (see Sources/CHarkBLAS/blas.c for why).
-        .target(name: "CHarkBLAS", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(name: "CHarkBLAS",
+                cSettings: [.unsafeFlags(["-O3"])],
+                linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
 
         .target(name: "HarkCore",
                 dependencies: [
@@ -45,11 +47,11 @@ let package = Package(
                 swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "HarkVAD", dependencies: ["HarkCore", "HarkBLAS"], swiftSettings: swiftSettings),
         // Optimised even in debug builds: unoptimised, one transcription takes ~45 s instead of 1.
-        .target(name: "HarkWhisper", dependencies: ["HarkCore", "HarkBLAS"],
+        .target(name: "HarkWhisper", dependencies: ["HarkCore", "HarkBLAS", "CHarkBLAS"],
                 swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "Hark",
                 dependencies: [
-                    "HarkCore", "HarkAudio", "HarkVAD",
+                    "HarkCore", "HarkAudio", "HarkVAD", "HarkWhisper",
                     .product(name: "Logging", package: "swift-log"),
                 ],
                 swiftSettings: swiftSettings),

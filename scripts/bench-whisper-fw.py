@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""faster-whisper's wall time per file on the same model as Hark (float32 compute, beam 1,
+"""faster-whisper's wall time per file on the same model as Hark (float32 compute, given beam,
 temperature 0, without timestamps, no VAD), model loaded once, median of 3 runs. One JSON line
-per file; `make bench-whisper` sets them beside Hark's."""
+per file; `make bench-whisper` sets them beside Hark's.
+   usage: bench-whisper-fw.py THREADS BEAM MODEL_DIR FILE..."""
 import json, resource, sys, time, wave
 import numpy as np
 from faster_whisper import WhisperModel
 
-def main(threads, model_dir, files, beam=1):
+def main(threads, beam, model_dir, files):
     start = time.perf_counter()
     model = WhisperModel(model_dir, device="cpu", compute_type="float32", cpu_threads=threads)
     load = time.perf_counter() - start
@@ -25,4 +26,4 @@ def main(threads, model_dir, files, beam=1):
                           "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), sys.argv[2], sys.argv[3:])
+    main(int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4:])

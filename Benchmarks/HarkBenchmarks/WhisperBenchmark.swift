@@ -3,15 +3,16 @@ import HarkAudio
 import HarkWhisper
 
 /// Whisper wall time per file (one 30 s window each), as faster-whisper's is measured beside it by
-/// scripts/bench-whisper-fw.py: model loaded once, median of `repeats` runs, beam 1.
+/// scripts/bench-whisper-fw.py: model loaded once, median of `repeats` runs.
 enum WhisperBenchmark {
-    static func run(model directory: String, files: [String], threads: Int, repeats: Int = 3) throws {
+    static func run(model directory: String, files: [String], threads: Int, beam: Int, repeats: Int = 3) throws {
         let loadStart = monotonicNanoseconds()
         let model = try WhisperModel(directory: URL(fileURLWithPath: directory))
         let load = Double(monotonicNanoseconds() - loadStart) / 1e9
         let transcriber = WhisperTranscriber(model: model)
         var options = WhisperOptions()
         options.threads = threads
+        options.beamSize = beam
         for file in files {
             let (samples, format) = try AudioFile.read(path: file)
             precondition(format.sampleRate == 16_000 && format.channels == 1, "\(file) must be 16 kHz mono")
@@ -23,7 +24,7 @@ enum WhisperBenchmark {
                 times.append(Double(monotonicNanoseconds() - start) / 1e9)
             }
             let object: [String: Any] = [
-                "implementation": "hark-swift", "file": file, "threads": threads, "load_seconds": load,
+                "implementation": "hark-swift", "file": file, "threads": threads, "beam": beam, "load_seconds": load,
                 "seconds": percentile(times, 0.5), "runs": times, "tokens": result!.tokens, "text": result!.text,
                 "no_speech_prob": result!.noSpeechProbability, "avg_logprob": result!.averageLogProbability,
                 "peak_rss_mb": peakResidentMegabytes(),

@@ -3,7 +3,7 @@
 //   hark-benchmarks consumer FILE     the consumer's CPU per second of device-format audio
 //   hark-benchmarks live SECONDS      process CPU while recording from the default input
 //   hark-benchmarks silero MODEL FILE Silero VAD µs per chunk, streaming and batch, allocations
-//   hark-benchmarks whisper THREADS MODELDIR FILE…  Whisper wall time per file, tokens, peak RSS
+//   hark-benchmarks whisper THREADS BEAM MODELDIR FILE…  Whisper wall time per file, tokens, peak RSS
 // Run through `make bench` (release build). Timings come from the shared, noisy machine: read the
 // ratios, and the spread between repeats.
 import Foundation
@@ -19,10 +19,11 @@ do {
     case "consumer" where arguments.count == 2: try await ConsumerBenchmark.run(file: arguments[1])
     case "live": try await LiveBenchmark.run(seconds: Double(arguments.dropFirst().first ?? "") ?? 20)
     case "silero" where arguments.count == 3: try SileroBenchmark.run(model: arguments[1], file: arguments[2])
-    case "whisper" where arguments.count >= 4:
-        try WhisperBenchmark.run(model: arguments[2], files: Array(arguments.dropFirst(3)), threads: Int(arguments[1]) ?? 2)
+    case "whisper" where arguments.count >= 5:
+        try WhisperBenchmark.run(model: arguments[3], files: Array(arguments.dropFirst(4)), threads: Int(arguments[1]) ?? 2,
+                                 beam: Int(arguments[2]) ?? 1)
     default:
-        print("usage: hark-benchmarks callback | consumer FILE | live [SECONDS] | silero MODEL FILE16K | whisper THREADS MODELDIR FILE16K...")
+        print("usage: hark-benchmarks callback | consumer FILE | live [SECONDS] | silero MODEL FILE16K | whisper THREADS BEAM MODELDIR FILE16K...")
         exit(2)
     }
 } catch {

@@ -1,1 +1,2 @@
 @_exported import HarkCore
+@_exported import HarkWhisper

@@ -1,3 +1,4 @@
+import CHarkBLAS
 import Foundation
 import HarkCore
 
@@ -88,7 +89,7 @@ struct CT2ModelFile {
             case .float32:
                 for i in 0..<count { result[i] = base.loadUnaligned(fromByteOffset: 4 * i, as: Float.self) }
             case .float16:
-                for i in 0..<count { result[i] = Float(Float16(bitPattern: base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+                result.withUnsafeMutableBufferPointer { hark_half_to_float(base, $0.baseAddress!, count) }
             case .bfloat16:
                 for i in 0..<count {
                     result[i] = Float(bitPattern: UInt32(base.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)) << 16)

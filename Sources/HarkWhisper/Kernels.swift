@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import CHarkBLAS
 import HarkBLAS
 
 /// The building blocks of Whisper's transformer on row-major, time-major matrices.
@@ -15,12 +16,7 @@ enum Kernels {
                           beta: accumulate ? 1 : 0, c: y + start * n, ldc: n)
             }
         }
-        layer.bias.withUnsafeBufferPointer { b in
-            for r in 0..<rows {
-                let row = y + r * n
-                for i in 0..<n { row[i] += b[i] }
-            }
-        }
+        layer.bias.withUnsafeBufferPointer { b in hark_add_rows(y, b.baseAddress!, rows, n) }
     }
 
     /// Runs `body` on contiguous row ranges, on up to `threads` threads when there is enough work.
@@ -61,41 +57,16 @@ enum Kernels {
     }
 
     static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        let lanes = VectorMath.Lanes.scalarCount
-        var i = 0
-        while i + lanes <= count {
-            VectorMath.store(VectorMath.gelu(VectorMath.load(x + i)), x + i)
-            i += lanes
-        }
-        while i < count {
-            var tail = VectorMath.Lanes(repeating: 0)
-            tail[0] = x[i]
-            x[i] = VectorMath.gelu(tail)[0]
-            i += 1
-        }
+        hark_gelu(x, count)
     }
 
     /// In-place softmax of `count` values.
     static func softmax(_ x: UnsafeMutablePointer<Float>, count: Int) {
-        var maximum = -Float.infinity
-        for i in 0..<count { maximum = max(maximum, x[i]) }
-        let lanes = VectorMath.Lanes.scalarCount
-        var sum: Float = 0
-        var i = 0
-        var partial = VectorMath.Lanes(repeating: 0)
-        while i + lanes <= count {
-            let e = VectorMath.exp(VectorMath.load(x + i) - maximum)
-            VectorMath.store(e, x + i)
-            partial += e
-            i += lanes
-        }
-        sum = partial.sum()
-        while i < count {
-            x[i] = Foundation.exp(x[i] - maximum)
-            sum += x[i]
-            i += 1
-        }
-        let inverse = 1 / sum
-        for j in 0..<count { x[j] *= inverse }
+        hark_softmax_rows(x, 1, count)
+    }
+
+    /// In-place softmax of each of `rows` rows.
+    static func softmax(rows x: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+        hark_softmax_rows(x, rows, columns)
     }
 }

@@ -35,7 +35,9 @@ struct WhisperEncoder {
         var attention = [Float](repeating: 0, count: t2 * d)
         var ffn = [Float](repeating: 0, count: t2 * 4 * d)
         let heads = model.heads, headSize = d / heads
-        var scores = [Float](repeating: 0, count: heads * t2 * t2)
+        // One score matrix per thread, reused by the heads that thread runs.
+        let parts = max(1, min(threads, heads))
+        var scores = [Float](repeating: 0, count: parts * t2 * t2)
         for layer in model.encoderLayers {
             x.withUnsafeMutableBufferPointer { x in
                 normed.withUnsafeMutableBufferPointer { n in
@@ -46,14 +48,14 @@ struct WhisperEncoder {
                                 let scores = scores.baseAddress!
                                 Kernels.layerNorm(x, rows: t2, layer.attentionNorm, into: n)
                                 Kernels.linear(n, rows: t2, layer.qkv, into: qkv, threads: threads)
-                                Kernels.parallel(rows: heads, threads: threads, minimumRows: 1) { first, count in
+                                Kernels.parallel(rows: heads, threads: parts, minimumRows: 1) { first, count in
+                                    let s = scores + (first * parts / heads) * t2 * t2
                                     for h in first..<(first + count) {
-                                        let s = scores + h * t2 * t2
                                         BLAS.gemm(transposeB: true, m: t2, n: t2, k: headSize,
                                                   alpha: 1 / Float(headSize).squareRoot(),
                                                   a: qkv + h * headSize, lda: 3 * d, b: qkv + d + h * headSize, ldb: 3 * d,
                                                   c: s, ldc: t2)
-                                        for r in 0..<t2 { Kernels.softmax(s + r * t2, count: t2) }
+                                        Kernels.softmax(rows: s, rows: t2, columns: t2)
                                         BLAS.gemm(m: t2, n: headSize, k: t2, a: s, lda: t2,
                                                   b: qkv + 2 * d + h * headSize, ldb: 3 * d, c: out + h * headSize, ldc: d)
                                     }

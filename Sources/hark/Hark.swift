@@ -15,9 +15,10 @@ struct HarkCommand: AsyncParsableCommand {
                          hark record         (record until Ctrl-C)
                          hark sessions       (what has been recorded)
                          hark vad FILE       (where the speech is in a file)
+                         hark transcribe FILE  (what was said in it)
 
             Models are installed by `make models` (scripts/install-models.sh).
             """,
-        subcommands: [RecordCommand.self, DevicesCommand.self, SessionsCommand.self, VADCommand.self],
+        subcommands: [RecordCommand.self, DevicesCommand.self, SessionsCommand.self, VADCommand.self, TranscribeCommand.self],
         defaultSubcommand: nil)
 }

@@ -1,6 +1,7 @@
 #ifndef CHARKBLAS_H
 #define CHARKBLAS_H
 #include <stddef.h>
+#include "CHarkKernels.h"
 
 // BLAS, loaded at run time rather than linked (see blas.c for why). Row-major only.
 

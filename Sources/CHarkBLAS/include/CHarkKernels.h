@@ -1,0 +1,16 @@
+#ifndef CHARKKERNELS_H
+#define CHARKKERNELS_H
+
+// Element-wise kernels for the models, in C so that the compiler can build AVX-512, AVX2 and
+// baseline versions and pick one at load time (target_clones); Swift's SIMD types only get the
+// x86-64 baseline (SSE) without a CPU-specific build, which would then crash on older CPUs.
+
+/// Softmax of each of `rows` rows of `columns` values, in place.
+void hark_softmax_rows(float *x, long rows, long columns);
+/// Exact (erf) GELU, in place.
+void hark_gelu(float *x, long count);
+/// Adds `bias` (columns values) to each row.
+void hark_add_rows(float *y, const float *bias, long rows, long columns);
+/// IEEE half-precision values (unaligned is fine) to float.
+void hark_half_to_float(const void *half, float *out, long count);
+#endif

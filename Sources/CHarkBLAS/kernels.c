@@ -1,0 +1,93 @@
+#include "CHarkKernels.h"
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
+#define HARK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define HARK_CLONES
+#endif
+
+// Cephes' single-precision exp: x = n·ln2 + r, a degree-6 polynomial for e^r, 2^n from the
+// exponent bits. Adding 1.5·2^23 rounds x·log2(e) to an integer in the low mantissa bits.
+static inline float exp_approx(float x) {
+    x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
+    float shifted = x * 1.44269504088896341f + 12582912.0f;
+    float n = shifted - 12582912.0f;
+    float r = x - n * 0.693359375f - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    float y = p * r * r + r + 1.0f;
+    int32_t bits;
+    memcpy(&bits, &shifted, 4);
+    bits = (bits - 0x4B400000 + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, 4);
+    return y * scale;
+}
+
+// Reductions run in 16 independent lanes: without -ffast-math the compiler may not reorder a
+// single float sum or max, and would leave the whole loop scalar.
+HARK_CLONES
+void hark_softmax_rows(float *x, long rows, long columns) {
+    enum { W = 16 };
+    const long whole = columns - columns % W;
+    for (long r = 0; r < rows; r++) {
+        float *row = x + r * columns;
+        float lanes[W];
+        for (int j = 0; j < W; j++) lanes[j] = -3.4e38f;
+        for (long i = 0; i < whole; i += W)
+            for (int j = 0; j < W; j++) lanes[j] = row[i + j] > lanes[j] ? row[i + j] : lanes[j];
+        float maximum = -3.4e38f;
+        for (int j = 0; j < W; j++) maximum = lanes[j] > maximum ? lanes[j] : maximum;
+        for (long i = whole; i < columns; i++) maximum = row[i] > maximum ? row[i] : maximum;
+
+        for (long i = 0; i < columns; i++) row[i] = exp_approx(row[i] - maximum);
+
+        for (int j = 0; j < W; j++) lanes[j] = 0;
+        for (long i = 0; i < whole; i += W)
+            for (int j = 0; j < W; j++) lanes[j] += row[i + j];
+        float sum = 0;
+        for (int j = 0; j < W; j++) sum += lanes[j];
+        for (long i = whole; i < columns; i++) sum += row[i];
+
+        const float inverse = 1.0f / sum;
+        for (long i = 0; i < columns; i++) row[i] *= inverse;
+    }
+}
+
+// erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7).
+HARK_CLONES
+void hark_gelu(float *x, long count) {
+    for (long i = 0; i < count; i++) {
+        float v = x[i];
+        float z = v * 0.70710678118654752f;
+        float a = z < 0 ? -z : z;
+        float t = 1.0f / (1.0f + 0.3275911f * a);
+        float p = 1.061405429f;
+        p = p * t - 1.453152027f;
+        p = p * t + 1.421413741f;
+        p = p * t - 0.284496736f;
+        p = p * t + 0.254829592f;
+        float e = 1.0f - p * t * exp_approx(-a * a);
+        float erf = z < 0 ? -e : e;
+        x[i] = 0.5f * v * (1.0f + erf);
+    }
+}
+
+HARK_CLONES
+void hark_add_rows(float *y, const float *bias, long rows, long columns) {
+    for (long r = 0; r < rows; r++) {
+        float *row = y + r * columns;
+        for (long i = 0; i < columns; i++) row[i] += bias[i];
+    }
+}
+
+void hark_half_to_float(const void *half, float *out, long count) {
+    const __fp16 *in = (const __fp16 *)half;
+    for (long i = 0; i < count; i++) out[i] = (float)in[i];
+}

@@ -1,0 +1,40 @@
+/// Speech to text for utterances of 16 kHz mono audio (at most 30 s each; longer audio is cut
+/// first, e.g. by the VAD). Implementations load their model lazily, off the caller's executor.
+public protocol TranscriptionEngine: Sendable {
+    func transcribe(_ samples: [Float], options: TranscriptionOptions) async throws -> Transcript
+}
+
+public struct TranscriptionOptions: Sendable, Hashable, Codable {
+    /// 1 for greedy decoding; faster-whisper's default is 5.
+    public var beamSize: Int
+    /// Threads for one transcription; nil means the machine's cores.
+    public var threads: Int?
+
+    public init(beamSize: Int = 1, threads: Int? = nil) {
+        self.beamSize = beamSize
+        self.threads = threads
+    }
+}
+
+/// What an engine heard in one utterance.
+public struct Transcript: Sendable, Hashable, Codable {
+    public var text: String
+    public var tokens: [Int]
+    /// The model's probability that the audio holds no speech.
+    public var noSpeechProbability: Double
+    public var averageLogProbability: Double
+    /// True when the text was dropped as silence or noise.
+    public var isSilence: Bool
+    /// Seconds spent transcribing.
+    public var processingTime: Double
+
+    public init(text: String, tokens: [Int], noSpeechProbability: Double, averageLogProbability: Double,
+                isSilence: Bool, processingTime: Double) {
+        self.text = text
+        self.tokens = tokens
+        self.noSpeechProbability = noSpeechProbability
+        self.averageLogProbability = averageLogProbability
+        self.isSilence = isSilence
+        self.processingTime = processingTime
+    }
+}

@@ -1,0 +1,46 @@
+import Foundation
+import HarkCore
+
+/// Whisper as a `TranscriptionEngine`: the model loads on the first transcription, on a
+/// background task, and is kept for the next ones.
+public actor WhisperEngine: TranscriptionEngine {
+    public nonisolated let modelDirectory: URL
+    private var loading: Task<WhisperTranscriber, any Error>?
+
+    public init(modelDirectory: URL) {
+        self.modelDirectory = modelDirectory
+    }
+
+    /// Loads the model now (it is otherwise loaded by the first `transcribe`).
+    public func load() async throws {
+        _ = try await transcriber()
+    }
+
+    public func transcribe(_ samples: [Float], options: TranscriptionOptions) async throws -> Transcript {
+        let transcriber = try await transcriber()
+        var whisper = WhisperOptions()
+        whisper.beamSize = max(1, options.beamSize)
+        if let threads = options.threads { whisper.threads = max(1, threads) }
+        return try await Task.detached {
+            let started = ContinuousClock.now
+            let result = try transcriber.transcribe(samples, options: whisper)
+            let elapsed = ContinuousClock.now - started
+            return Transcript(text: result.text, tokens: result.tokens, noSpeechProbability: result.noSpeechProbability,
+                              averageLogProbability: result.averageLogProbability, isSilence: result.isSilence,
+                              processingTime: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+        }.value
+    }
+
+    private func transcriber() async throws -> WhisperTranscriber {
+        if let loading { return try await loading.value }
+        let directory = modelDirectory
+        let task = Task.detached { WhisperTranscriber(model: try WhisperModel(directory: directory)) }
+        loading = task
+        do {
+            return try await task.value
+        } catch {
+            loading = nil   // a later call may find the model installed
+            throw error
+        }
+    }
+}

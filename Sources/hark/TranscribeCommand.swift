@@ -1,0 +1,75 @@
+import ArgumentParser
+import Foundation
+import Hark
+
+struct TranscribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "transcribe",
+        abstract: "Transcribe audio files locally with Whisper.",
+        discussion: """
+            Any file libsndfile reads, at any rate. Silero VAD finds the speech and cuts it into \
+            pieces of at most 30 s, each transcribed by Hark's own Whisper (faster-whisper's model \
+            format; tiny.en is installed by `make models`).
+
+            Examples:
+              hark transcribe talk.wav                        plain text
+              hark transcribe --format srt talk.wav > talk.srt
+              hark transcribe --beam 5 --format json a.flac b.wav
+              hark transcribe --model ~/models/faster-whisper-base.en talk.wav
+            """)
+
+    @Argument(help: ArgumentHelp("Audio files.", valueName: "FILE"))
+    var files: [String]
+
+    @Option(help: "Output: txt, srt, vtt or json.")
+    var format: TranscriptFormat = .txt
+
+    @Option(help: ArgumentHelp("A faster-whisper (CTranslate2) model folder (default: the installed tiny.en).", valueName: "DIR"))
+    var model: String?
+
+    @Option(help: "Beam size (1 = greedy, faster-whisper's default is 5).")
+    var beam: Int = 1
+
+    @Option(help: "Threads (default: the machine's cores).")
+    var threads: Int?
+
+    func validate() throws {
+        guard (1...16).contains(beam) else { throw ValidationError("--beam must be between 1 and 16.") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
+    }
+
+    func run() async throws {
+        let models = RecorderConfiguration.defaultModelsDirectory()
+        let directory = model.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? models.appendingPathComponent("whisper-tiny.en")
+        let engine = WhisperEngine(modelDirectory: directory)
+        do {
+            try await engine.load()
+        } catch let error as HarkError {
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(1)
+        }
+        let job = FileTranscription(engine: engine, options: .init(beamSize: beam, threads: threads), modelsDirectory: models)
+        let showProgress = isatty(STDERR_FILENO) == 1
+        var failed = false
+        for file in files {
+            do {
+                let segments = try await job.transcribe(path: file) { fraction in
+                    guard showProgress else { return }
+                    let width = 30, filled = Int(fraction * Double(width))
+                    let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
+                    FileHandle.standardError.write(Data("\r\(bar) \(Int(fraction * 100))% \(file)".utf8))
+                }
+                if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+                if files.count > 1 && format != .json { print("==> \(file) <==") }
+                print(format.render(segments, source: file), terminator: "")
+            } catch let error as HarkError {
+                if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
+                FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+                failed = true
+            }
+        }
+        if failed { throw ExitCode(1) }
+    }
+}
+
+extension TranscriptFormat: ExpressibleByArgument {}

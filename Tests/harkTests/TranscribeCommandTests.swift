@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+@Suite("hark transcribe") struct TranscribeCommandTests {
+    static let modelInstalled: Bool = {
+        let environment = ProcessInfo.processInfo.environment
+        let models = environment["HARK_MODELS_DIR"] ?? ((environment["XDG_DATA_HOME"] ?? (NSHomeDirectory() + "/.local/share")) + "/hark/models")
+        return FileManager.default.fileExists(atPath: models + "/whisper-tiny.en/model.bin")
+    }()
+
+    @Test(.enabled(if: modelInstalled, "run `make models`"))
+    func plainTextOfTheFixture() async throws {
+        let result = try await HarkProcess.run(["transcribe", HarkProcess.speech])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("lazy dog"), "\(result.stdout)")
+        #expect(result.stdout.contains("then we are done"), "\(result.stdout)")
+    }
+
+    @Test(.enabled(if: modelInstalled, "run `make models`"))
+    func subtitlesAndJSONHaveTimes() async throws {
+        let beckett = HarkProcess.repository.appendingPathComponent("Tests/Fixtures/vad/beckett.flac").path
+        let srt = try await HarkProcess.run(["transcribe", "--format", "srt", beckett])
+        #expect(srt.stdout.hasPrefix("1\n00:00:00,"), "\(srt.stdout)")
+        #expect(srt.stdout.contains(" --> 00:00:"))
+        let vtt = try await HarkProcess.run(["transcribe", "--format", "vtt", beckett])
+        #expect(vtt.stdout.hasPrefix("WEBVTT\n\n00:00:00."), "\(vtt.stdout)")
+        let json = try await HarkProcess.run(["transcribe", "--format", "json", "--beam", "5", beckett])
+        let object = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
+        #expect((object?["text"] as? String)?.contains("Fail better") == true, "\(json.stdout)")
+        #expect((object?["segments"] as? [[String: Any]])?.first?["start"] is Double)
+    }
+
+    @Test(.enabled(if: modelInstalled, "run `make models`"))
+    func nonAudioAndEmptyFilesAreNamedAndTheRestStillRun() async throws {
+        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("empty-\(UUID().uuidString).wav").path
+        try Data().write(to: URL(fileURLWithPath: empty))
+        let result = try await HarkProcess.run(["transcribe", "/etc/passwd", empty, HarkProcess.speech])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("/etc/passwd"), "\(result.stderr)")
+        #expect(result.stderr.contains(empty), "\(result.stderr)")
+        #expect(result.stdout.contains("lazy dog"))
+    }
+
+    @Test func aMissingModelSaysHowToInstall() async throws {
+        let result = try await HarkProcess.run(["transcribe", "--model", "/nonexistent/model", HarkProcess.speech])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("make models"), "\(result.stderr)")
+    }
+
+    @Test func badOptionsTeach() async throws {
+        let result = try await HarkProcess.run(["transcribe", "--format", "doc", HarkProcess.speech])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("txt"), "\(result.stderr)")
+    }
+}
