@@ -54,11 +54,16 @@ public struct WhisperTokens: Sendable {
         pieces = lines.map { line in line.unicodeScalars.compactMap { decoder[$0] } }
     }
 
-    /// The prompt for a plain transcript (no timestamps).
-    var prompt: [Int] {
-        isMultilingual ? [startOfTranscript] + (english.map { [$0] } ?? []) + [transcribe, noTimestamps]
-            : [startOfTranscript, noTimestamps]
+    /// The prompt: start-of-transcript, language and task for multilingual models, then
+    /// no-timestamps unless timestamps are wanted.
+    func prompt(timestamps: Bool = false) -> [Int] {
+        var tokens = [startOfTranscript]
+        if isMultilingual { tokens += (english.map { [$0] } ?? []) + [transcribe] }
+        if !timestamps { tokens.append(noTimestamps) }
+        return tokens
     }
+
+    var prompt: [Int] { prompt() }
 
     /// Text tokens to UTF-8 text; special tokens are skipped.
     public func text(_ tokens: [Int]) -> String {

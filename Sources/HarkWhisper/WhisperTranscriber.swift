@@ -11,17 +11,26 @@ public struct WhisperOptions: Sendable, Hashable {
     /// below `logProbabilityThreshold` gives no text (faster-whisper's rule against hallucination).
     public var noSpeechThreshold = 0.6
     public var logProbabilityThreshold = -1.0
+    /// Decode Whisper's timestamp tokens into timed segments (greedy only).
+    public var timestamps = false
     public init() {}
 }
 
 /// What one 30 s window decoded to.
-public struct WhisperWindowResult: Sendable, Hashable {
+public struct WhisperWindowResult: Sendable, Equatable {
     public var tokens: [Int]
     public var text: String
     public var noSpeechProbability: Double
     public var averageLogProbability: Double
     /// True when the no-speech rule dropped the text.
     public var isSilence: Bool
+    /// With timestamps: (start, end, text) in seconds from the window's start.
+    public var segments: [(start: Double, end: Double, text: String)] = []
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.tokens == b.tokens && a.text == b.text && a.noSpeechProbability == b.noSpeechProbability
+            && a.averageLogProbability == b.averageLogProbability && a.isSilence == b.isSilence
+    }
 }
 
 /// Whisper inference on one window of up to 30 s of 16 kHz mono audio.
@@ -44,18 +53,19 @@ public struct WhisperTranscriber: Sendable {
         let threads = max(1, options.threads)
         let encoded = WhisperEncoder(model: model, threads: threads).encode(window)
         var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads)
-        var result = options.beamSize > 1 ? beamSearch(decoder, size: options.beamSize) : greedy(&decoder)
+        var result = options.timestamps ? greedy(&decoder, timestamps: true)
+            : options.beamSize > 1 ? beamSearch(decoder, size: options.beamSize) : greedy(&decoder)
         result.isSilence = result.noSpeechProbability > options.noSpeechThreshold
             && result.averageLogProbability < options.logProbabilityThreshold
-        if result.isSilence { result.text = "" }
+        if result.isSilence { result.text = ""; result.segments = [] }
         return result
     }
 
-    private func greedy(_ decoder: inout WhisperDecoder) -> WhisperWindowResult {
+    private func greedy(_ decoder: inout WhisperDecoder, timestamps: Bool = false) -> WhisperWindowResult {
         let t = model.tokens
         // The no-speech probability is read where the input is start-of-transcript.
         var noSpeech = 0.0
-        for token in t.prompt {
+        for token in t.prompt(timestamps: timestamps) {
             decoder.step(token)
             if token == t.startOfTranscript { noSpeech = Self.probability(of: t.noSpeech, in: decoder.logits) }
         }
@@ -64,6 +74,7 @@ public struct WhisperTranscriber: Sendable {
             var logits = decoder.logits
             for id in t.suppressed { logits[id] = -.infinity }
             if tokens.isEmpty { for id in t.suppressedAtBegin { logits[id] = -.infinity } }
+            if timestamps { applyTimestampRules(&logits, after: tokens) }
             var best = 0
             for i in logits.indices where logits[i] > logits[best] { best = i }
             logProbability += Self.logSoftmax(at: best, of: logits)
@@ -71,9 +82,69 @@ public struct WhisperTranscriber: Sendable {
             tokens.append(best)
             decoder.step(best)
         }
-        return WhisperWindowResult(tokens: tokens, text: t.text(tokens).trimmingCharacters(in: .whitespaces),
-                                   noSpeechProbability: noSpeech,
-                                   averageLogProbability: logProbability / Double(tokens.count + 1), isSilence: false)
+        var result = WhisperWindowResult(tokens: tokens, text: t.text(tokens).trimmingCharacters(in: .whitespaces),
+                                         noSpeechProbability: noSpeech,
+                                         averageLogProbability: logProbability / Double(tokens.count + 1), isSilence: false)
+        if timestamps { result.segments = segments(of: tokens) }
+        return result
+    }
+
+    /// Whisper's rules for timestamp tokens (as in OpenAI's decoder and CTranslate2): no
+    /// no-timestamps token; timestamps come in pairs and never go backwards; the first token is a
+    /// timestamp of at most 1 s; and a timestamp is forced when timestamps together are more
+    /// likely than any single text token.
+    private func applyTimestampRules(_ logits: inout [Float], after tokens: [Int]) {
+        let t = model.tokens, begin = t.timestampBegin
+        logits[t.noTimestamps] = -.infinity
+        let lastWasTimestamp = (tokens.last ?? 0) >= begin
+        let penultimateWasTimestamp = tokens.count < 2 || tokens[tokens.count - 2] >= begin
+        if lastWasTimestamp {
+            if penultimateWasTimestamp {
+                for i in begin..<logits.count { logits[i] = -.infinity }
+            } else {
+                for i in 0..<t.endOfText { logits[i] = -.infinity }
+            }
+        }
+        if let lastTimestamp = tokens.last(where: { $0 >= begin }) {
+            let floor = lastWasTimestamp && !penultimateWasTimestamp ? lastTimestamp : lastTimestamp + 1
+            for i in begin..<min(floor, logits.count) { logits[i] = -.infinity }
+        }
+        if tokens.isEmpty {
+            for i in 0..<begin { logits[i] = -.infinity }
+            for i in min(logits.count, begin + 51)..<logits.count { logits[i] = -.infinity }   // ≤ 1.00 s
+        }
+        let logProbabilities = Self.logSoftmax(logits)
+        var timestampMass = -Float.infinity, bestText = -Float.infinity
+        for i in begin..<logProbabilities.count where logProbabilities[i] > -.infinity {
+            let a = max(timestampMass, logProbabilities[i]), b = min(timestampMass, logProbabilities[i])
+            timestampMass = b == -.infinity ? a : a + Foundation.log(1 + Foundation.exp(b - a))
+        }
+        for i in 0..<begin { bestText = max(bestText, logProbabilities[i]) }
+        if timestampMass > bestText { for i in 0..<begin { logits[i] = -.infinity } }
+    }
+
+    /// Text between pairs of timestamp tokens; text left open runs to the window's end (30 s).
+    private func segments(of tokens: [Int]) -> [(start: Double, end: Double, text: String)] {
+        let t = model.tokens
+        var result: [(start: Double, end: Double, text: String)] = []
+        var start: Double?, text: [Int] = []
+        for token in tokens {
+            if token >= t.timestampBegin {
+                let time = Double(token - t.timestampBegin) * 0.02
+                if let open = start, !text.isEmpty {
+                    result.append((open, time, t.text(text).trimmingCharacters(in: .whitespaces)))
+                    text = []
+                    start = nil
+                } else {
+                    start = time
+                }
+            } else if token < t.endOfText {
+                if start == nil { start = result.last?.end ?? 0 }
+                text.append(token)
+            }
+        }
+        if !text.isEmpty { result.append((start ?? 0, 30, t.text(text).trimmingCharacters(in: .whitespaces))) }
+        return result.filter { !$0.text.isEmpty }
     }
 
     /// Beam search as CTranslate2 runs it for faster-whisper: 2 × size candidates per step from

@@ -48,7 +48,9 @@ struct TranscribeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode(1)
         }
-        let job = FileTranscription(engine: engine, options: .init(beamSize: beam, threads: threads), modelsDirectory: models)
+        // Timestamps give segment times; beam search decodes plain text per VAD piece.
+        let job = FileTranscription(engine: engine, options: .init(beamSize: beam, threads: threads, timestamps: beam == 1),
+                                    modelsDirectory: models)
         let showProgress = isatty(STDERR_FILENO) == 1
         var failed = false
         for file in files {

@@ -17,6 +17,17 @@ import Testing
     }
 
     @Test(.enabled(if: modelInstalled, "run `make models`"))
+    func segmentsAreTimedBySentence() async throws {
+        let result = try await HarkProcess.run(["transcribe", "--format", "json", HarkProcess.speech])
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let starts = (object?["segments"] as? [[String: Any]] ?? []).compactMap { $0["start"] as? Double }
+        // Tests/Fixtures/speech.json; tiny.en's timestamps were measured up to 0.65 s early.
+        let known = [1.0, 5.23, 8.47, 12.17]
+        #expect(starts.count == known.count, "\(result.stdout)")
+        for (start, expected) in zip(starts, known) { #expect(abs(start - expected) < 0.8, "segment at \(start), sentence at \(expected)") }
+    }
+
+    @Test(.enabled(if: modelInstalled, "run `make models`"))
     func subtitlesAndJSONHaveTimes() async throws {
         let beckett = HarkProcess.repository.appendingPathComponent("Tests/Fixtures/vad/beckett.flac").path
         let srt = try await HarkProcess.run(["transcribe", "--format", "srt", beckett])

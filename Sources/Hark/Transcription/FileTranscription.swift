@@ -3,14 +3,14 @@ import HarkAudio
 import HarkVAD
 
 /// Transcribes whole files: audio at any rate is converted to 16 kHz mono; Silero VAD finds the
-/// speech, which is grouped into pieces of at most 30 s (Whisper's window), each transcribed and
-/// given its time range. A file with no speech gives no segments (and no hallucinated words).
+/// speech, which is grouped into pieces of at most 30 s (Whisper's window), each transcribed
+/// (with timestamps unless the options say otherwise) and placed at its time. A file with no speech gives no segments (and no hallucinated words).
 public struct FileTranscription: Sendable {
     public let engine: any TranscriptionEngine
     public var options: TranscriptionOptions
     public var modelsDirectory: URL
 
-    public init(engine: any TranscriptionEngine, options: TranscriptionOptions = .init(),
+    public init(engine: any TranscriptionEngine, options: TranscriptionOptions = .init(timestamps: true),
                 modelsDirectory: URL = RecorderConfiguration.defaultModelsDirectory()) {
         self.engine = engine
         self.options = options
@@ -45,9 +45,9 @@ public struct FileTranscription: Sendable {
         var segments: [TranscriptSegment] = []
         for (index, piece) in pieces.enumerated() {
             let transcript = try await engine.transcribe(Array(samples[piece]), options: options)
-            if !transcript.isSilence && !transcript.text.isEmpty {
-                segments.append(TranscriptSegment(start: Double(piece.lowerBound) / 16_000, end: Double(piece.upperBound) / 16_000,
-                                                  text: transcript.text))
+            let offset = Double(piece.lowerBound) / 16_000
+            if !transcript.isSilence {
+                segments += transcript.segments.map { TranscriptSegment(start: $0.start + offset, end: $0.end + offset, text: $0.text) }
             }
             progress?(Double(index + 1) / Double(pieces.count))
         }

@@ -1,17 +1,5 @@
 import Foundation
 
-/// A timed piece of a transcript.
-public struct TranscriptSegment: Sendable, Hashable, Codable {
-    public var start: Double
-    public var end: Double
-    public var text: String
-    public init(start: Double, end: Double, text: String) {
-        self.start = start
-        self.end = end
-        self.text = text
-    }
-}
-
 /// Transcript files: plain text, SubRip, WebVTT, JSON.
 public enum TranscriptFormat: String, Sendable, CaseIterable, Codable {
     case txt, srt, vtt, json

@@ -9,10 +9,13 @@ public struct TranscriptionOptions: Sendable, Hashable, Codable {
     public var beamSize: Int
     /// Threads for one transcription; nil means the machine's cores.
     public var threads: Int?
+    /// Ask the model for segment timestamps (Whisper's timestamp tokens) instead of plain text.
+    public var timestamps: Bool
 
-    public init(beamSize: Int = 1, threads: Int? = nil) {
+    public init(beamSize: Int = 1, threads: Int? = nil, timestamps: Bool = false) {
         self.beamSize = beamSize
         self.threads = threads
+        self.timestamps = timestamps
     }
 }
 
@@ -27,9 +30,12 @@ public struct Transcript: Sendable, Hashable, Codable {
     public var isSilence: Bool
     /// Seconds spent transcribing.
     public var processingTime: Double
+    /// Timed segments, relative to the start of the audio (one spanning it all without timestamps).
+    public var segments: [TranscriptSegment]
 
     public init(text: String, tokens: [Int], noSpeechProbability: Double, averageLogProbability: Double,
-                isSilence: Bool, processingTime: Double) {
+                isSilence: Bool, processingTime: Double, segments: [TranscriptSegment] = []) {
+        self.segments = segments
         self.text = text
         self.tokens = tokens
         self.noSpeechProbability = noSpeechProbability
@@ -38,3 +44,16 @@ public struct Transcript: Sendable, Hashable, Codable {
         self.processingTime = processingTime
     }
 }
+
+/// A timed piece of a transcript.
+public struct TranscriptSegment: Sendable, Hashable, Codable {
+    public var start: Double
+    public var end: Double
+    public var text: String
+    public init(start: Double, end: Double, text: String) {
+        self.start = start
+        self.end = end
+        self.text = text
+    }
+}
+
