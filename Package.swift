@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
     ],
     targets: [
         // C libraries from Debian, reached through pkg-config.
@@ -53,6 +54,8 @@ let package = Package(
                 dependencies: [
                     "HarkCore", "HarkAudio", "HarkVAD", "HarkWhisper",
                     .product(name: "Logging", package: "swift-log"),
+                    .product(name: "Subprocess", package: "swift-subprocess"),
+                    .product(name: "DequeModule", package: "swift-collections"),
                 ],
                 swiftSettings: swiftSettings),
         .executableTarget(name: "hark",

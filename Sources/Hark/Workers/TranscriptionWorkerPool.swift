@@ -1,0 +1,256 @@
+import DequeModule
+import Foundation
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
+
+/// How transcription worker processes are run.
+public struct WorkerPoolConfiguration: Sendable {
+    /// The worker program: `hark` (with `arguments` ["worker"]) or anything speaking `WorkerMessage`.
+    public var executable: String
+    public var arguments: [String]
+    /// Worker processes; the default fits the machine (one per two cores, at least one).
+    public var size: Int = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
+    /// A job taking longer is abandoned, its worker killed and replaced, and the job retried.
+    public var jobTimeout: Duration = .seconds(120)
+    /// How long a new worker may take to load its model.
+    public var startTimeout: Duration = .seconds(120)
+    /// Attempts per job when workers crash or hang (a worker's own error is not retried).
+    public var maxAttempts = 3
+    /// Jobs waiting in memory; beyond this `submit` refuses (the durable queue keeps them).
+    public var queueLimit = 1024
+    public var options = TranscriptionOptions()
+
+    public init(executable: String, arguments: [String] = ["worker"]) {
+        self.executable = executable
+        self.arguments = arguments
+    }
+}
+
+public struct WorkerJob: Sendable, Hashable {
+    public var id: Int
+    public var file: String
+    public var attempts = 0
+    public init(id: Int, file: String) {
+        self.id = id
+        self.file = file
+    }
+}
+
+public enum WorkerOutcome: Sendable {
+    case transcribed(WorkerMessage)
+    case failed(reason: String)
+}
+
+/// Worker processes, started lazily on the first job and restarted when they die or hang, fed
+/// from one bounded queue. Results arrive on `results` in completion order.
+public actor TranscriptionWorkerPool {
+    public nonisolated let configuration: WorkerPoolConfiguration
+    /// Bounded by `queueLimit` + workers: every result answers a submitted job.
+    public nonisolated let results: AsyncStream<(job: WorkerJob, outcome: WorkerOutcome)>
+    private let continuation: AsyncStream<(job: WorkerJob, outcome: WorkerOutcome)>.Continuation
+    private var pending: Deque<WorkerJob> = []
+    private var idle: [CheckedContinuation<WorkerJob?, Never>] = []
+    private var running: [Int: WorkerJob] = [:]   // slot → job
+    private var processes: [Int: Int32] = [:]     // slot → worker pid
+    private var slots: [Task<Void, Never>] = []
+    private var stopping = false
+    private var fatal: String?
+    private var settled: [CheckedContinuation<Void, Never>] = []
+
+    public init(configuration: WorkerPoolConfiguration) {
+        self.configuration = configuration
+        (results, continuation) = AsyncStream.makeStream()
+    }
+
+    /// Queues `job`; false when the in-memory queue is full or the pool is shutting down.
+    @discardableResult
+    public func submit(_ job: WorkerJob) -> Bool {
+        guard !stopping, pending.count < configuration.queueLimit else { return false }
+        if let fatal {
+            continuation.yield((job, .failed(reason: fatal)))
+            return true
+        }
+        if slots.isEmpty { startSlots() }
+        hand(job)
+        return true
+    }
+
+    /// Jobs queued or running.
+    public var outstanding: Int { pending.count + running.count }
+
+    /// The running workers' process ids (for diagnostics and fault tests).
+    public var workerProcessIdentifiers: [Int32] { processes.keys.sorted().compactMap { processes[$0] } }
+
+    /// The ids of jobs being transcribed now.
+    public var runningJobIDs: [Int] { running.values.map(\.id).sorted() }
+
+    /// Waits until nothing is queued or running, or `timeout` passes. True when all settled.
+    public func drain(timeout: Duration) async -> Bool {
+        if outstanding == 0 { return true }
+        let timer = Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.releaseSettled()
+        }
+        await withCheckedContinuation { settled.append($0) }
+        timer.cancel()
+        return outstanding == 0
+    }
+
+    /// Stops the workers (closing their input; killing any still running a job after a grace
+    /// period). Queued jobs are dropped here: the caller's durable queue still has them.
+    public func shutdown() async {
+        stopping = true
+        pending.removeAll()
+        for waiter in idle { waiter.resume(returning: nil) }
+        idle.removeAll()
+        for slot in slots { slot.cancel() }
+        for slot in slots { await slot.value }
+        slots.removeAll()
+        continuation.finish()
+        releaseSettled()
+    }
+
+    // MARK: - Slots
+
+    private func startSlots() {
+        for index in 0..<max(1, configuration.size) {
+            slots.append(Task { [weak self] in await self?.runSlot(index) })
+        }
+    }
+
+    private func hand(_ job: WorkerJob) {
+        if let waiter = idle.popLast() {
+            waiter.resume(returning: job)
+        } else {
+            pending.append(job)
+        }
+    }
+
+    private func nextJob(for slot: Int) async -> WorkerJob? {
+        if stopping { return nil }
+        if let job = pending.popFirst() { running[slot] = job; return job }
+        let job = await withCheckedContinuation { idle.append($0) }
+        if let job { running[slot] = job }
+        return job
+    }
+
+    private func finished(_ slot: Int, _ outcome: WorkerOutcome) {
+        guard let job = running.removeValue(forKey: slot) else { return }
+        continuation.yield((job, outcome))
+        settleIfIdle()
+    }
+
+    /// The job in `slot` lost its worker: try again elsewhere, or give up after `maxAttempts`.
+    private func retry(_ slot: Int, reason: String) {
+        guard var job = running.removeValue(forKey: slot) else { return }
+        job.attempts += 1
+        if job.attempts >= configuration.maxAttempts || stopping {
+            continuation.yield((job, .failed(reason: "\(reason) (\(job.attempts) attempts)")))
+            settleIfIdle()
+        } else {
+            pending.append(job)
+        }
+    }
+
+    /// A worker could not start at all (model missing or corrupt): fail everything with its reason.
+    private func failAll(_ reason: String) {
+        fatal = reason
+        for (slot, _) in running { finished(slot, .failed(reason: reason)) }
+        while let job = pending.popFirst() { continuation.yield((job, .failed(reason: reason))) }
+        settleIfIdle()
+    }
+
+    private func settleIfIdle() {
+        if outstanding == 0 { releaseSettled() }
+    }
+
+    private func releaseSettled() {
+        for waiter in settled { waiter.resume() }
+        settled.removeAll()
+    }
+
+    private func runSlot(_ slot: Int) async {
+        var failedStarts = 0
+        while !stopping && fatal == nil && !Task.isCancelled {
+            do {
+                let ended = try await runWorker(slot)
+                if case .fatal(let reason) = ended { failAll(reason); return }
+                failedStarts = 0
+            } catch {
+                failedStarts += 1
+                retry(slot, reason: "the worker could not be started: \(error)")
+                if failedStarts >= configuration.maxAttempts {
+                    failAll("The transcription worker '\(configuration.executable)' could not be started (\(error)).")
+                    return
+                }
+                try? await Task.sleep(for: .milliseconds(200 * failedStarts))
+            }
+        }
+    }
+
+    private enum WorkerEnd { case exited, fatal(String) }
+
+    private func runWorker(_ slot: Int) async throws -> WorkerEnd {
+        let configuration = configuration
+        let result = try await Subprocess.run(
+            .path(FilePath(configuration.executable)), arguments: Arguments(configuration.arguments),
+            input: .inputWriter, output: .sequence, error: .discarded
+        ) { execution -> WorkerEnd in
+            self.processes[slot] = execution.processIdentifier.value
+            defer { self.processes[slot] = nil }
+            let inbox = LineInbox()
+            let reader = Task {
+                do {
+                    for try await line in execution.standardOutput.strings() { await inbox.push(line) }
+                } catch {}
+                await inbox.finish()
+            }
+            defer { reader.cancel() }
+            // The model loads first; a worker that cannot load it says why and exits.
+            switch await inbox.next(timeout: configuration.startTimeout) {
+            case .line(let line):
+                guard let hello = WorkerMessage.decode(line) else { try? execution.send(signal: .kill); return .exited }
+                if hello.type == .fatal { return .fatal(hello.error?.message ?? "the worker could not start") }
+            case .timedOut, .ended:
+                try? execution.send(signal: .kill)
+                return .exited
+            }
+            while let job = await self.nextJob(for: slot) {
+                let request = WorkerMessage.job(id: job.id, file: job.file, options: configuration.options)
+                do {
+                    _ = try await execution.standardInputWriter.write(request.encodedLine())
+                } catch {
+                    self.retry(slot, reason: "the worker stopped reading")
+                    return .exited
+                }
+                switch await inbox.next(timeout: configuration.jobTimeout) {
+                case .line(let line):
+                    guard let reply = WorkerMessage.decode(line), reply.id == job.id else {
+                        try? execution.send(signal: .kill)
+                        self.retry(slot, reason: "the worker answered out of protocol")
+                        return .exited
+                    }
+                    if reply.type == .result {
+                        self.finished(slot, .transcribed(reply))
+                    } else {
+                        self.finished(slot, .failed(reason: reply.error?.message ?? "the worker failed"))
+                    }
+                case .timedOut:
+                    try? execution.send(signal: .kill)
+                    self.retry(slot, reason: "the worker took longer than \(configuration.jobTimeout)")
+                    return .exited
+                case .ended:
+                    self.retry(slot, reason: "the worker exited")
+                    return .exited
+                }
+            }
+            try? await execution.standardInputWriter.finish()
+            return .exited
+        }
+        return result.closureResult
+    }
+}

@@ -1,0 +1,109 @@
+import Foundation
+import HarkAudio
+
+/// The line protocol between the recorder and `hark worker` processes: one JSON object per line
+/// on the worker's stdin (jobs) and stdout (everything else). Version 1.
+///
+/// worker → `{"type":"ready"}` once its model is loaded, or `{"type":"fatal","error":…}` and exit;
+/// recorder → `{"type":"job","id":…,"file":…,"beamSize":…,"timestamps":…}`;
+/// worker → `{"type":"result","id":…,"text":…,"segments":[…],…}` or `{"type":"error","id":…,"error":…}`.
+public struct WorkerMessage: Sendable, Hashable, Codable {
+    public static let version = 1
+
+    public enum Kind: String, Sendable, Hashable, Codable { case ready, fatal, job, result, error }
+
+    public struct Failure: Sendable, Hashable, Codable {
+        public var code: HarkError.Code
+        public var message: String
+    }
+
+    public var type: Kind
+    public var version: Int? = Self.version
+    public var id: Int?
+    public var file: String?
+    public var beamSize: Int?
+    public var timestamps: Bool?
+    public var text: String?
+    public var segments: [TranscriptSegment]?
+    public var noSpeechProbability: Double?
+    public var isSilence: Bool?
+    public var processingTime: Double?
+    public var error: Failure?
+
+    public init(type: Kind) { self.type = type }
+
+    public static func job(id: Int, file: String, options: TranscriptionOptions) -> WorkerMessage {
+        var message = WorkerMessage(type: .job)
+        message.id = id
+        message.file = file
+        message.beamSize = options.beamSize
+        message.timestamps = options.timestamps
+        return message
+    }
+
+    public func encodedLine() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    public static func decode(_ line: some StringProtocol) -> WorkerMessage? {
+        try? JSONDecoder().decode(WorkerMessage.self, from: Data(line.utf8))
+    }
+}
+
+/// The worker side: loads Whisper once, then answers jobs from stdin until it closes.
+public enum TranscriptionWorker {
+    public static func serve(modelDirectory: URL, threads: Int? = nil) -> Int32 {
+        func send(_ message: WorkerMessage) {
+            FileHandle.standardOutput.write(Data(message.encodedLine().utf8))
+        }
+        let transcriber: WhisperTranscriber
+        do {
+            transcriber = WhisperTranscriber(model: try WhisperModel(directory: modelDirectory))
+        } catch {
+            var fatal = WorkerMessage(type: .fatal)
+            fatal.error = .init(code: error.code, message: error.message)
+            send(fatal)
+            return 1
+        }
+        send(WorkerMessage(type: .ready))
+        while let line = readLine() {
+            guard let job = WorkerMessage.decode(line), job.type == .job, let id = job.id, let file = job.file else {
+                var reply = WorkerMessage(type: .error)
+                reply.error = .init(code: .invalidInput, message: "Not a version \(WorkerMessage.version) job: \(line.prefix(200))")
+                send(reply)
+                continue
+            }
+            var options = WhisperOptions()
+            options.beamSize = job.beamSize ?? 1
+            options.timestamps = job.timestamps ?? false
+            if let threads { options.threads = threads }
+            let started = ContinuousClock.now
+            do {
+                let samples = try AudioFile.readSpeech(path: file)
+                guard !samples.isEmpty else { throw HarkError(.unreadableAudio, "'\(file)' holds no audio.") }
+                let result = try transcriber.transcribe(samples, options: options)
+                var reply = WorkerMessage(type: .result)
+                reply.id = id
+                reply.text = result.text
+                let duration = Double(samples.count) / 16_000
+                reply.segments = options.timestamps
+                    ? result.segments.map { TranscriptSegment(start: $0.start, end: min($0.end, duration), text: $0.text) }
+                    : (result.text.isEmpty ? [] : [TranscriptSegment(start: 0, end: duration, text: result.text)])
+                reply.noSpeechProbability = result.noSpeechProbability
+                reply.isSilence = result.isSilence
+                let elapsed = ContinuousClock.now - started
+                reply.processingTime = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                send(reply)
+            } catch {
+                var reply = WorkerMessage(type: .error)
+                reply.id = id
+                let failure = error as? HarkError ?? HarkError(.internalFailure, "\(error)")
+                reply.error = .init(code: failure.code, message: failure.message)
+                send(reply)
+            }
+        }
+        return 0
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import Hark
+
+/// The pool with fake workers (shell scripts speaking the protocol) for faults that are hard to
+/// cause on demand, and with the real `hark worker` for a real SIGKILL and a real model.
+@Suite(.timeLimit(.minutes(2))) struct WorkerPoolTests {
+    /// A fake worker: says ready, then answers each job with "fake <id>", doing `fault` first.
+    static func fakeWorker(_ fault: String) throws -> String {
+        let folder = try Fixtures.temporaryFolder("fakeworker")
+        let script = folder.appendingPathComponent("worker.sh")
+        try """
+            #!/bin/sh
+            echo '{"type":"ready"}'
+            while read -r line; do
+              id=$(echo "$line" | sed 's/.*"id":\\([0-9]*\\).*/\\1/')
+              \(fault)
+              echo "{\\"type\\":\\"result\\",\\"id\\":$id,\\"text\\":\\"fake $id\\"}"
+            done
+            """.write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        return script.path
+    }
+
+    static func collect(_ pool: TranscriptionWorkerPool, count: Int) async -> [Int: WorkerOutcome] {
+        var outcomes: [Int: WorkerOutcome] = [:]
+        for await (job, outcome) in pool.results {
+            outcomes[job.id] = outcome
+            if outcomes.count == count { break }
+        }
+        return outcomes
+    }
+
+    static func text(_ outcome: WorkerOutcome?) -> String? {
+        if case .transcribed(let message) = outcome { message.text } else { nil }
+    }
+
+    @Test func aWorkerThatCrashesMidJobIsReplacedAndTheJobRetried() async throws {
+        let marker = try Fixtures.temporaryFolder("crash").appendingPathComponent("crashed").path
+        var configuration = WorkerPoolConfiguration(
+            executable: try Self.fakeWorker("if [ ! -f \(marker) ]; then touch \(marker); kill -9 $$; fi"), arguments: [])
+        configuration.size = 1
+        let pool = TranscriptionWorkerPool(configuration: configuration)
+        for id in 1...3 { await pool.submit(WorkerJob(id: id, file: "/dev/null")) }
+        let outcomes = await Self.collect(pool, count: 3)
+        #expect((1...3).map { Self.text(outcomes[$0]) } == ["fake 1", "fake 2", "fake 3"])
+        await pool.shutdown()
+    }
+
+    @Test func aWorkerThatHangsIsTimedOutAndReplaced() async throws {
+        let marker = try Fixtures.temporaryFolder("hang").appendingPathComponent("hung").path
+        var configuration = WorkerPoolConfiguration(
+            executable: try Self.fakeWorker("if [ ! -f \(marker) ]; then touch \(marker); sleep 600; fi"), arguments: [])
+        configuration.size = 1
+        configuration.jobTimeout = .milliseconds(500)
+        let pool = TranscriptionWorkerPool(configuration: configuration)
+        await pool.submit(WorkerJob(id: 7, file: "/dev/null"))
+        let outcomes = await Self.collect(pool, count: 1)
+        #expect(Self.text(outcomes[7]) == "fake 7")
+        await pool.shutdown()
+    }
+
+    @Test func aJobThatKeepsKillingWorkersFailsAfterItsAttempts() async throws {
+        var configuration = WorkerPoolConfiguration(executable: try Self.fakeWorker("kill -9 $$"), arguments: [])
+        configuration.size = 1
+        configuration.maxAttempts = 2
+        let pool = TranscriptionWorkerPool(configuration: configuration)
+        await pool.submit(WorkerJob(id: 1, file: "/dev/null"))
+        let outcomes = await Self.collect(pool, count: 1)
+        guard case .failed(let reason) = outcomes[1] else { Issue.record("expected a failure"); return }
+        #expect(reason.contains("2 attempts"), "\(reason)")
+        await pool.shutdown()
+    }
+
+    @Test func aMissingWorkerProgramFailsJobsClearly() async throws {
+        var configuration = WorkerPoolConfiguration(executable: "/nonexistent/hark", arguments: ["worker"])
+        configuration.maxAttempts = 1
+        let pool = TranscriptionWorkerPool(configuration: configuration)
+        await pool.submit(WorkerJob(id: 1, file: "/dev/null"))
+        let outcomes = await Self.collect(pool, count: 1)
+        guard case .failed(let reason) = outcomes[1] else { Issue.record("expected a failure"); return }
+        #expect(reason.contains("could not be started"), "\(reason)")
+        await pool.shutdown()
+    }
+}
