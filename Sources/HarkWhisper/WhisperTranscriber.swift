@@ -13,6 +13,9 @@ public struct WhisperOptions: Sendable, Hashable {
     public var logProbabilityThreshold = -1.0
     /// Decode Whisper's timestamp tokens into timed segments (greedy only).
     public var timestamps = false
+    /// Text tokens of what was said just before, given to the model as context (faster-whisper's
+    /// condition_on_previous_text).
+    public var previousTokens: [Int] = []
     public init() {}
 }
 
@@ -53,19 +56,20 @@ public struct WhisperTranscriber: Sendable {
         let threads = max(1, options.threads)
         let encoded = WhisperEncoder(model: model, threads: threads).encode(window)
         var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads)
-        var result = options.timestamps ? greedy(&decoder, timestamps: true)
-            : options.beamSize > 1 ? beamSearch(decoder, size: options.beamSize) : greedy(&decoder)
+        let prompt = model.tokens.prompt(timestamps: options.timestamps, previous: options.previousTokens)
+        var result = options.timestamps || options.beamSize == 1 ? greedy(&decoder, prompt: prompt, timestamps: options.timestamps)
+            : beamSearch(decoder, prompt: prompt, size: options.beamSize)
         result.isSilence = result.noSpeechProbability > options.noSpeechThreshold
             && result.averageLogProbability < options.logProbabilityThreshold
         if result.isSilence { result.text = ""; result.segments = [] }
         return result
     }
 
-    private func greedy(_ decoder: inout WhisperDecoder, timestamps: Bool = false) -> WhisperWindowResult {
+    private func greedy(_ decoder: inout WhisperDecoder, prompt: [Int], timestamps: Bool = false) -> WhisperWindowResult {
         let t = model.tokens
         // The no-speech probability is read where the input is start-of-transcript.
         var noSpeech = 0.0
-        for token in t.prompt(timestamps: timestamps) {
+        for token in prompt {
             decoder.step(token)
             if token == t.startOfTranscript { noSpeech = Self.probability(of: t.noSpeech, in: decoder.logits) }
         }
@@ -151,11 +155,11 @@ public struct WhisperTranscriber: Sendable {
     /// the summed log-probabilities, finished hypotheses (ending in end-of-text) replaced by the next
     /// unfinished candidates, stop once `size` hypotheses finished (patience 1), then the best by
     /// log-probability divided by length (length penalty 1).
-    private func beamSearch(_ start: WhisperDecoder, size: Int) -> WhisperWindowResult {
+    private func beamSearch(_ start: WhisperDecoder, prompt: [Int], size: Int) -> WhisperWindowResult {
         let t = model.tokens
         var first = start
         var noSpeech = 0.0
-        for token in t.prompt {
+        for token in prompt {
             first.step(token)
             if token == t.startOfTranscript { noSpeech = Self.probability(of: t.noSpeech, in: first.logits) }
         }

@@ -16,6 +16,28 @@ enum Fixtures {
         return try JSONDecoder().decode(Known.self, from: data).speech
     }
 
+    /// The built `hark` (beside the test bundle), which serves as the transcription worker.
+    static let harkExecutable: String = {
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        while folder.path != "/" {
+            let candidate = folder.appendingPathComponent("hark")
+            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
+            folder.deleteLastPathComponent()
+        }
+        return repository.appendingPathComponent(".build/debug/hark").path
+    }()
+
+    static var whisperModelInstalled: Bool {
+        FileManager.default.fileExists(atPath: RecorderConfiguration.defaultModelsDirectory()
+            .appendingPathComponent("whisper-tiny.en/model.bin").path)
+    }
+
+    static func workers(model: String? = nil) -> WorkerPoolConfiguration {
+        var workers = WorkerPoolConfiguration(executable: harkExecutable, arguments: ["worker"] + (model.map { ["--model", $0] } ?? []))
+        workers.size = 1
+        return workers
+    }
+
     static func temporaryFolder(_ label: String = "sessions") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("hark-\(label)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)

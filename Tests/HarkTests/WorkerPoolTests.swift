@@ -25,6 +25,7 @@ import Testing
     static func collect(_ pool: TranscriptionWorkerPool, count: Int) async -> [Int: WorkerOutcome] {
         var outcomes: [Int: WorkerOutcome] = [:]
         for await (job, outcome) in pool.results {
+            if case .started = outcome { continue }
             outcomes[job.id] = outcome
             if outcomes.count == count { break }
         }

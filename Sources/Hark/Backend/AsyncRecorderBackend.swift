@@ -91,11 +91,27 @@ public actor AsyncRecorderBackend {
             let control = CaptureControl()
             let started = RecordingStarted(sessionID: folder.lastPathComponent, sessionPath: folder.path,
                                            source: source.name, inputFormat: source.format, vadMode: vadMode)
-            let setup = CaptureSetup(source: source, store: store, events: broadcaster, control: control,
+            var setup = CaptureSetup(source: source, store: store, events: broadcaster, control: control,
                                      detectors: detectors, mode: vadMode, segmenter: configuration.segmenter,
                                      pollInterval: configuration.pollInterval, started: started)
+            var transcription: (transcriber: SessionTranscriber, collector: Task<Void, Never>)?
+            if let workers = configuration.transcription {
+                let transcriber = SessionTranscriber(store: store, pool: TranscriptionWorkerPool(configuration: workers),
+                                                     events: broadcaster)
+                transcription = (transcriber, Task { await transcriber.run() })
+                setup.transcriber = transcriber
+                setup.drainTime = configuration.transcriptionDrainTime
+            }
             var loop = try CaptureLoop(setup: setup)
-            let task = Task.detached { await loop.run() }
+            let task = Task.detached {
+                let summary = await loop.run()
+                // Workers stop with the recording; unfinished segments stay queued on disk.
+                if let transcription {
+                    await transcription.transcriber.pool.shutdown()
+                    await transcription.collector.value
+                }
+                return summary
+            }
             self.control = control
             captureTask = task
             sessionURL = folder

@@ -35,6 +35,11 @@ public struct RecorderConfiguration: Sendable {
     public var eventBufferLimit = 4096
     /// Segments held in memory when their files cannot be written, before the recording stops.
     public var maxUnsavedSegments = 16
+    /// Transcription worker processes for saved segments; nil leaves segments untranscribed.
+    public var transcription: WorkerPoolConfiguration?
+    /// At the end of a recording, how long to wait for queued transcriptions (the rest stay
+    /// queued in the manifest for `hark resume` or the next start).
+    public var transcriptionDrainTime: Duration = .seconds(30)
 
     /// Builds detectors for modes; loaded lazily on the first `start`, off the caller's executor.
     var detectorFactory: DetectorFactory = .standard

@@ -25,4 +25,8 @@ struct CaptureSetup: Sendable {
     var segmenter: SegmenterConfiguration
     var pollInterval: Duration
     var started: RecordingStarted
+    /// Queues each saved segment for transcription; nil when transcription is off.
+    var transcriber: SessionTranscriber? = nil
+    /// How long the end of a recording waits for queued transcriptions.
+    var drainTime: Duration = .seconds(10)
 }

@@ -56,6 +56,8 @@ struct CaptureLoop {
         if let fatal { setup.events.publish(.recorderError(.init(code: fatal.code, message: fatal.message, fatal: true))) }
         let (summary, error) = await setup.store.finish(duration: time, droppedFrames: droppedTotal, reason: reason)
         report(error)
+        // Pending transcriptions get `drainTime`; the rest stay queued in the manifest.
+        await setup.transcriber?.drain(timeout: setup.drainTime)
         setup.events.publish(.recordingStopped(.init(summary: summary)))
         return summary
     }
@@ -163,6 +165,7 @@ struct CaptureLoop {
         let (record, error) = try await setup.store.save(utterance, sampleRate: Self.sampleRate)
         report(error)
         setup.events.publish(.segmentSaved(.init(segment: record)))
+        await setup.transcriber?.enqueue(record)
     }
 
     private mutating func noteDropped() {

@@ -9,9 +9,9 @@ import HarkCore
 /// end; at most `maxUnsaved` are held, after which saving fails for good (the recording stops).
 actor SessionStore {
     let folder: URL
-    private let fileSystem: any SessionFileSystem
+    let fileSystem: any SessionFileSystem
     private let maxUnsaved: Int
-    private(set) var manifest: SessionManifest
+    var manifest: SessionManifest   // changed only by this actor and its extensions
     private var unsavedAudio: [Int: [UInt8]] = [:]
     private var recording: RecordingFileWriter?
     private var recordingFailed = false
@@ -146,6 +146,8 @@ actor SessionStore {
             manifest.segments[id - 1].state = .saved
         }
     }
+
+    func rewriteManifest() -> HarkError? { writeManifest() }
 
     /// Rewrites `session.json`; on failure the previous version stays whole on disk.
     @discardableResult

@@ -22,7 +22,9 @@ public struct WorkerPoolConfiguration: Sendable {
     public var maxAttempts = 3
     /// Jobs waiting in memory; beyond this `submit` refuses (the durable queue keeps them).
     public var queueLimit = 1024
-    public var options = TranscriptionOptions()
+    /// Beam 5, faster-whisper's default: on utterances cut out of a talk, greedy decoding misheard
+    /// two of the fixture's four sentences that beam search got right.
+    public var options = TranscriptionOptions(beamSize: 5)
 
     public init(executable: String, arguments: [String] = ["worker"]) {
         self.executable = executable
@@ -41,6 +43,8 @@ public struct WorkerJob: Sendable, Hashable {
 }
 
 public enum WorkerOutcome: Sendable {
+    /// A worker took the job (attempt `job.attempts + 1`).
+    case started
     case transcribed(WorkerMessage)
     case failed(reason: String)
 }
@@ -132,9 +136,16 @@ public actor TranscriptionWorkerPool {
 
     private func nextJob(for slot: Int) async -> WorkerJob? {
         if stopping { return nil }
-        if let job = pending.popFirst() { running[slot] = job; return job }
+        if let job = pending.popFirst() {
+            running[slot] = job
+            continuation.yield((job, .started))
+            return job
+        }
         let job = await withCheckedContinuation { idle.append($0) }
-        if let job { running[slot] = job }
+        if let job {
+            running[slot] = job
+            continuation.yield((job, .started))
+        }
         return job
     }
 

@@ -54,6 +54,7 @@ public struct WorkerMessage: Sendable, Hashable, Codable {
 
 /// The worker side: loads Whisper once, then answers jobs from stdin until it closes.
 public enum TranscriptionWorker {
+
     public static func serve(modelDirectory: URL, threads: Int? = nil) -> Int32 {
         func send(_ message: WorkerMessage) {
             FileHandle.standardOutput.write(Data(message.encodedLine().utf8))

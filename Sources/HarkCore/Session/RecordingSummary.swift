@@ -7,6 +7,8 @@ public struct RecordingSummary: Sendable, Hashable, Codable {
         case endOfInput
         /// A fatal error ended it; the manifest holds everything saved before.
         case failed
+        /// The recorder was killed; a later run (`hark resume`) closed the session.
+        case interrupted
     }
 
     public var sessionID: String

@@ -43,11 +43,15 @@ public struct TranscriptionRecord: Sendable, Hashable, Codable {
     public var attempts: Int
     public var text: String?
     public var error: String?
+    /// Timed pieces of the text, in seconds from the start of the segment's file.
+    public var segments: [TranscriptSegment]?
 
-    public init(state: State, attempts: Int = 0, text: String? = nil, error: String? = nil) {
+    public init(state: State, attempts: Int = 0, text: String? = nil, error: String? = nil,
+                segments: [TranscriptSegment]? = nil) {
         self.state = state
         self.attempts = attempts
         self.text = text
         self.error = error
+        self.segments = segments
     }
 }

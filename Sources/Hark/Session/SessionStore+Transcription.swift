@@ -1,0 +1,59 @@
+import Foundation
+import HarkCore
+
+extension SessionStore {
+    /// An existing session folder, to finish what an earlier run left (`hark resume`).
+    static func open(folder: URL, fileSystem: any SessionFileSystem = POSIXFileSystem()) throws -> SessionStore {
+        let manifest = try SessionLibrary(root: folder.deletingLastPathComponent()).load(id: folder.path)
+        return SessionStore(folder: folder, manifest: manifest, fileSystem: fileSystem, maxUnsaved: 16, recording: nil)
+    }
+
+    /// Closes a session whose recorder was killed (its manifest still says "recording").
+    func closeInterrupted(now: Date = Date()) -> HarkError? {
+        guard manifest.state == .recording else { return nil }
+        manifest.state = .stopped
+        manifest.stoppedAt = now
+        manifest.stopReason = .interrupted
+        return rewriteManifest()
+    }
+
+    func setTranscription(_ record: TranscriptionRecord, forSegment id: Int) -> HarkError? {
+        guard id >= 1, id <= manifest.segments.count else { return nil }
+        manifest.segments[id - 1].transcription = record
+        return rewriteManifest()
+    }
+
+    /// transcript.txt, .srt, .vtt and .jsonl from every finished segment, times relative to the
+    /// session start; each rewritten atomically.
+    func writeTranscripts() -> HarkError? {
+        var timed: [TranscriptSegment] = []
+        var lines = ""
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for segment in manifest.segments {
+            guard let t = segment.transcription, t.state == .done else { continue }
+            let pieces = (t.segments ?? []).isEmpty
+                ? (t.text.map { $0.isEmpty ? [] : [TranscriptSegment(start: 0, end: segment.duration, text: $0)] } ?? [])
+                : t.segments!
+            for piece in pieces {
+                let placed = TranscriptSegment(start: segment.audioStart + piece.start,
+                                               end: segment.audioStart + min(piece.end, segment.duration), text: piece.text)
+                timed.append(placed)
+                struct Line: Encodable { var segment: Int; var start: Double; var end: Double; var text: String }
+                if let data = try? encoder.encode(Line(segment: segment.id, start: placed.start, end: placed.end, text: placed.text)) {
+                    lines += String(decoding: data, as: UTF8.self) + "\n"
+                }
+            }
+        }
+        do {
+            for format in [TranscriptFormat.txt, .srt, .vtt] {
+                try fileSystem.writeAtomically(Array(format.render(timed).utf8),
+                                               to: folder.appendingPathComponent("transcript.\(format.rawValue)"))
+            }
+            try fileSystem.writeAtomically(Array(lines.utf8), to: folder.appendingPathComponent("transcript.jsonl"))
+            return nil
+        } catch {
+            return error as? HarkError ?? HarkError(.writeFailed, "\(error)")
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import HarkCore
+
+/// The durable transcription queue of one session: each saved segment is marked `queued` in the
+/// manifest, handed to the worker pool, marked `running`, then `done` (text, transcript files
+/// rewritten) or `failed` (reason). Events: `transcriptionQueued` when queued;
+/// `transcriptionComplete`/`transcriptionFailed` in the order results arrive — segment order with
+/// one worker, completion order with several.
+actor SessionTranscriber {
+    let store: SessionStore
+    let pool: TranscriptionWorkerPool
+    private let events: EventBroadcaster
+    private var queuedAt: [Int: ContinuousClock.Instant] = [:]
+    private var inFlight = 0
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+
+    init(store: SessionStore, pool: TranscriptionWorkerPool, events: EventBroadcaster) {
+        self.store = store
+        self.pool = pool
+        self.events = events
+    }
+
+    /// Queues a saved segment (anything not yet done, when resuming).
+    func enqueue(_ segment: SegmentRecord) async {
+        guard segment.state == .saved, segment.transcription?.state != .done else { return }
+        let attempts = segment.transcription?.attempts ?? 0
+        report(await store.setTranscription(TranscriptionRecord(state: .queued, attempts: attempts), forSegment: segment.id))
+        events.publish(.transcriptionQueued(.init(segmentID: segment.id)))
+        queuedAt[segment.id] = .now
+        let file = store.folder.appendingPathComponent(segment.file).path
+        if await pool.submit(WorkerJob(id: segment.id, file: file)) {
+            inFlight += 1
+        }
+        // Refused (queue full or shutting down): it stays `queued` on disk for the next run.
+    }
+
+    /// Collects results until the pool's stream ends.
+    func run() async {
+        for await (job, outcome) in pool.results {
+            await handle(job, outcome)
+        }
+    }
+
+    private func handle(_ job: WorkerJob, _ outcome: WorkerOutcome) async {
+        let id = job.id
+        switch outcome {
+        case .started:
+            report(await store.setTranscription(TranscriptionRecord(state: .running, attempts: job.attempts + 1), forSegment: id))
+            return
+        case .transcribed(let reply):
+            let text = reply.isSilence == true ? "" : (reply.text ?? "")
+            report(await store.setTranscription(
+                TranscriptionRecord(state: .done, attempts: job.attempts + 1, text: text, segments: reply.segments), forSegment: id))
+            report(await store.writeTranscripts())
+            let latency = queuedAt[id].map { (ContinuousClock.now - $0).seconds }
+            events.publish(.transcriptionComplete(.init(segmentID: id, text: text, latency: latency)))
+        case .failed(let reason):
+            report(await store.setTranscription(
+                TranscriptionRecord(state: .failed, attempts: max(1, job.attempts), error: reason), forSegment: id))
+            events.publish(.transcriptionFailed(.init(segmentID: id, reason: reason, attempts: max(1, job.attempts))))
+        }
+        queuedAt[id] = nil
+        inFlight = max(0, inFlight - 1)
+        if inFlight == 0 { for waiter in idleWaiters { waiter.resume() }; idleWaiters.removeAll() }
+    }
+
+    /// Waits until every queued segment has a result, or `timeout` passes (the rest stay queued).
+    func drain(timeout: Duration?) async {
+        guard inFlight > 0 else { return }
+        let timer = timeout.map { timeout in
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                await self?.releaseWaiters()
+            }
+        }
+        await withCheckedContinuation { idleWaiters.append($0) }
+        timer?.cancel()
+    }
+
+    private func releaseWaiters() {
+        for waiter in idleWaiters { waiter.resume() }
+        idleWaiters.removeAll()
+    }
+
+    private func report(_ error: HarkError?) {
+        guard let error else { return }
+        events.publish(.recorderError(.init(code: error.code, message: error.message, fatal: false)))
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import Hark
+
+/// Recording → worker processes running Hark's Whisper → manifest, transcript files, events.
+@Suite(.enabled(if: Fixtures.whisperModelInstalled, "run `make models`"), .timeLimit(.minutes(3)))
+struct TranscriptionTests {
+    @Test func everySegmentOfARecordingIsTranscribed() async throws {
+        var configuration = Fixtures.fileConfiguration(root: try Fixtures.temporaryFolder("transcribe"))
+        configuration.transcription = Fixtures.workers()
+        let recorder = AsyncRecorderBackend(configuration: configuration)
+        let log = EventLog(recorder.events)
+        try await recorder.start()
+        let summary = try #require(await recorder.waitUntilFinished())
+        let folder = URL(fileURLWithPath: summary.sessionPath)
+        let manifest = try Fixtures.manifest(in: folder)
+        let known = try Fixtures.speechRegions()
+        #expect(manifest.segments.count == known.count)
+        for (segment, region) in zip(manifest.segments, known) {
+            #expect(segment.transcription?.state == .done)
+            let heard = (segment.transcription?.text ?? "").lowercased()
+            let expected = region.text.lowercased().split(separator: " ").map { $0.filter(\.isLetter) }
+            let matched = expected.filter { heard.contains($0) }.count
+            #expect(Double(matched) / Double(expected.count) >= 0.8, "segment \(segment.id): '\(heard)' for '\(region.text)'")
+        }
+        let events = try await log.events
+        #expect(events.filter { $0.name == "transcriptionQueued" }.count == known.count)
+        let completed = events.compactMap { if case .transcriptionComplete(let e) = $0 { e.segmentID } else { nil } }
+        #expect(completed == Array(1...known.count), "one worker: results in segment order")
+        let text = try String(contentsOf: folder.appendingPathComponent("transcript.txt"), encoding: .utf8)
+        #expect(text.contains("lazy dog"))
+        for name in ["transcript.srt", "transcript.vtt", "transcript.jsonl"] {
+            #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path))
+        }
+        let firstLine = try String(contentsOf: folder.appendingPathComponent("transcript.jsonl"), encoding: .utf8).split(separator: "\n").first
+        let start = (try JSONSerialization.jsonObject(with: Data((firstLine ?? "").utf8)) as? [String: Any])?["start"] as? Double
+        #expect(abs((start ?? -1) - manifest.segments[0].audioStart) < 0.5, "times are relative to the session")
+    }
+
+    @Test func aWorkerKilledMidJobStillGetsTheSegmentTranscribed() async throws {
+        let pool = TranscriptionWorkerPool(configuration: Fixtures.workers())
+        let beckett = Fixtures.repository.appendingPathComponent("Tests/Fixtures/vad/beckett.flac").path
+        await pool.submit(WorkerJob(id: 1, file: beckett))
+        var killed: Int32?
+        var outcome: WorkerOutcome?
+        for await (_, event) in pool.results {
+            if case .started = event {
+                if killed == nil {
+                    // The job is on a worker: kill it (SIGKILL) while it transcribes.
+                    try await Task.sleep(for: .milliseconds(100))
+                    killed = await pool.workerProcessIdentifiers.first
+                    if let killed { kill(killed, SIGKILL) }
+                }
+                continue
+            }
+            outcome = event
+            break
+        }
+        #expect(killed != nil)
+        guard case .transcribed(let reply) = outcome else { Issue.record("not transcribed: \(String(describing: outcome))"); return }
+        #expect(reply.text?.contains("Fail better") == true)
+        await pool.shutdown()
+    }
+
+    @Test func aCorruptSegmentFailsClearlyAndTheOthersAreDone() async throws {
+        let pool = TranscriptionWorkerPool(configuration: Fixtures.workers())
+        let corrupt = try Fixtures.temporaryFolder("corrupt").appendingPathComponent("0001.wav")
+        try Data("RIFF....WAVEfmt garbage".utf8).write(to: corrupt)
+        await pool.submit(WorkerJob(id: 1, file: corrupt.path))
+        await pool.submit(WorkerJob(id: 2, file: Fixtures.speech))
+        var outcomes: [Int: WorkerOutcome] = [:]
+        for await (job, event) in pool.results {
+            if case .started = event { continue }
+            outcomes[job.id] = event
+            if outcomes.count == 2 { break }
+        }
+        guard case .failed(let reason) = outcomes[1] else { Issue.record("the corrupt file did not fail"); return }
+        #expect(reason.contains(corrupt.path), "\(reason)")
+        guard case .transcribed(let reply) = outcomes[2] else { Issue.record("the good file was not transcribed"); return }
+        #expect(reply.text?.contains("lazy dog") == true)
+        await pool.shutdown()
+    }
+
+    @Test func aCorruptModelFailsEveryJobWithItsReason() async throws {
+        let model = try Fixtures.temporaryFolder("badmodel")
+        try Data("not a model".utf8).write(to: model.appendingPathComponent("model.bin"))
+        let pool = TranscriptionWorkerPool(configuration: Fixtures.workers(model: model.path))
+        await pool.submit(WorkerJob(id: 1, file: Fixtures.speech))
+        var outcome: WorkerOutcome?
+        for await (_, event) in pool.results {
+            if case .started = event { continue }
+            outcome = event
+            break
+        }
+        guard case .failed(let reason) = outcome else { Issue.record("expected a failure"); return }
+        #expect(reason.contains("make models"), "\(reason)")
+        await pool.shutdown()
+    }
+
+    @Test func resumeTranscribesWhatARunLeft() async throws {
+        // A run without transcription leaves every segment untranscribed; resume finishes them.
+        let recorder = AsyncRecorderBackend(configuration: Fixtures.fileConfiguration(root: try Fixtures.temporaryFolder("resume")))
+        try await recorder.start()
+        let summary = try #require(await recorder.waitUntilFinished())
+        let outcome = try await SessionResume.resume(folder: URL(fileURLWithPath: summary.sessionPath), workers: Fixtures.workers())
+        #expect(outcome.transcribed == summary.segmentCount)
+        #expect(outcome.failed == 0)
+        #expect(outcome.manifest.state == .stopped)
+    }
+}
