@@ -66,8 +66,12 @@ struct EventPrinter {
             if s.unsavedSegmentCount > 0 { line += " (\(s.unsavedSegmentCount) could not be written)" }
             if s.droppedFrames > 0 { line += ", \(s.droppedFrames) input frames dropped" }
             emit(line)
-        case .transcriptionQueued, .transcriptionComplete, .transcriptionFailed:
-            if case .transcriptionComplete(let e) = event { emit("#\(e.segmentID) \(e.text)") }
+        case .transcriptionQueued:
+            break
+        case .transcriptionComplete(let e):
+            emit("#\(e.segmentID) » \(e.text.isEmpty ? "(no speech)" : e.text)")
+        case .transcriptionFailed(let e):
+            emit("warning: segment #\(e.segmentID) was not transcribed: \(e.reason)")
         }
     }
 

@@ -46,6 +46,19 @@ struct RecordCommand: AsyncParsableCommand {
     @Flag(help: "Also keep the whole recording as recording.wav.")
     var keepAudio = false
 
+    @Flag(inversion: .prefixedNo, help: "Transcribe each utterance in worker processes as it is saved.")
+    var transcribe = true
+
+    @Option(help: ArgumentHelp("Whisper model folder for transcription (default: the installed tiny.en).", valueName: "DIR"))
+    var model: String?
+
+    @Option(help: "Transcription worker processes (default: one per two cores).")
+    var workers: Int?
+
+    @Option(help: ArgumentHelp("At the end, wait this long for transcriptions still running; the rest stay queued for `hark resume`.",
+                               valueName: "SECONDS"))
+    var drain: Double = 30
+
     @Flag(help: "Print one JSON event per line.")
     var json = false
 
@@ -56,6 +69,8 @@ struct RecordCommand: AsyncParsableCommand {
         if device != nil && input != nil { throw ValidationError("Give --device or --input, not both.") }
         if realtime && input == nil { throw ValidationError("--realtime applies to --input FILE only.") }
         if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds.") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
+        if !(drain >= 0) { throw ValidationError("--drain must be zero or more seconds.") }
         if VADMode(argument: vad) == nil {
             throw ValidationError("Unknown VAD mode '\(vad)'. Use silero, energy, manual, or e.g. silero:high.")
         }
@@ -71,6 +86,10 @@ struct RecordCommand: AsyncParsableCommand {
         if let out { configuration.sessionsDirectory = URL(fileURLWithPath: out, isDirectory: true) }
         configuration.vadMode = VADMode(argument: vad)!
         configuration.keepAudio = keepAudio
+        if transcribe {
+            configuration.transcription = try WorkerSetup.configuration(model: model, workers: workers)
+            configuration.transcriptionDrainTime = .milliseconds(Int(drain * 1000))
+        }
 
         let style: EventPrinter.Style = json ? .json(meters: meters) : (isatty(STDOUT_FILENO) == 1 ? .terminal : .plain)
         let service = RecordingService(recorder: AsyncRecorderBackend(configuration: configuration),

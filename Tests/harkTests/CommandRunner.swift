@@ -49,6 +49,8 @@ final class HarkProcess: Sendable {
 
     func interrupt() { process.interrupt() }
 
+    var processIdentifier: Int32 { process.processIdentifier }
+
     /// Waits (up to `timeout`) for the process to exit and returns its status; kills it on timeout.
     func exitStatus(timeout: Duration = .seconds(60)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout

@@ -73,5 +73,8 @@ struct RecordCommandTests {
         #expect(segments.first?["endReason"] as? String == "stopped", "cut by Ctrl-C, not by silence")
         #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent("segments/0001.wav").path))
         #expect(hark.stdout.contains("Stopped after"))
+        // With the model installed it is transcribed before the exit; without, it stays queued.
+        let state = (segments.first?["transcription"] as? [String: Any])?["state"] as? String
+        #expect(state == "done" || state == nil, "\(segments)")
     }
 }

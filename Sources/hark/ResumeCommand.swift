@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import Hark
+import Synchronization
+
+struct ResumeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resume",
+        abstract: "Finish what an earlier run left in a session: close it and transcribe every segment not yet done.",
+        discussion: """
+            For sessions whose recorder was killed, stopped before its transcriptions finished, \
+            or recorded without a model. Failed segments are tried again.
+
+            Examples:
+              hark resume latest
+              hark resume 2026-11-25T19-04-31Z --model ~/models/faster-whisper-base.en
+            """)
+
+    @Argument(help: "The session id, the path to its folder, or 'latest'.")
+    var session: String = "latest"
+
+    @Option(help: ArgumentHelp("Sessions folder (default: $HARK_SESSIONS_DIR or $XDG_DATA_HOME/hark/sessions).", valueName: "DIR"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Whisper model folder (default: the installed tiny.en).", valueName: "DIR"))
+    var model: String?
+
+    @Option(help: "Transcription worker processes.")
+    var workers: Int?
+
+    func run() async throws {
+        let library = SessionLibrary(root: out.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? RecorderConfiguration.defaultSessionsDirectory())
+        var id = session
+        if session == "latest" {
+            guard let latest = try library.list().last else {
+                throw HarkError(.sessionNotFound, "There are no sessions under '\(library.root.path)'.")
+            }
+            id = latest.id
+        }
+        _ = try library.load(id: id)
+        let folder = id.contains("/") ? URL(fileURLWithPath: id, isDirectory: true) : library.folder(of: id)
+        guard let workers = try WorkerSetup.configuration(model: model, workers: workers) else { throw ExitCode(1) }
+        let printer = EventPrinterBox()
+        let outcome = try await SessionResume.resume(folder: folder, workers: workers) { event in printer.render(event) }
+        print("Session \(outcome.manifest.id): \(outcome.transcribed) of \(outcome.manifest.segments.count) segments transcribed"
+              + (outcome.failed > 0 ? ", \(outcome.failed) failed" : ""))
+        if outcome.failed > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Prints events from any thread, one at a time.
+final class EventPrinterBox: Sendable {
+    private let printer = Mutex(EventPrinter(style: .plain))
+    func render(_ event: RecorderEvent) { printer.withLock { $0.render(event) } }
+}

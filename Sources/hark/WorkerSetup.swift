@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import Hark
+
+/// How `hark record` and `hark resume` run their transcription workers: this same executable,
+/// as `hark worker`.
+enum WorkerSetup {
+    static func configuration(model: String?, workers: Int?) throws -> WorkerPoolConfiguration? {
+        let directory = model.map { URL(fileURLWithPath: $0, isDirectory: true) }
+            ?? RecorderConfiguration.defaultModelsDirectory().appendingPathComponent("whisper-tiny.en")
+        guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.bin").path) else {
+            // Record anyway: segments stay untranscribed, and `hark resume` finishes them later.
+            FileHandle.standardError.write(Data("""
+                warning: no Whisper model at '\(directory.path)'; recording without transcription. \
+                Install it with `make models`, then run `hark resume SESSION`.\n
+                """.utf8))
+            return nil
+        }
+        var configuration = WorkerPoolConfiguration(executable: executablePath(), arguments: ["worker", "--model", directory.path])
+        if let workers { configuration.size = workers }
+        return configuration
+    }
+
+    /// This program's own path, for starting it again as a worker.
+    static func executablePath() -> String {
+        #if os(Linux)
+        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return resolved }
+        #endif
+        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+
+@Suite("hark resume", .enabled(if: TranscribeCommandTests.modelInstalled, "run `make models`"))
+struct ResumeCommandTests {
+    static func manifest(_ out: URL) throws -> [String: Any] {
+        let session = try #require(try FileManager.default.contentsOfDirectory(atPath: out.path).first)
+        let data = try Data(contentsOf: out.appendingPathComponent(session).appendingPathComponent("session.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test func aRecorderKilledWithSIGKILLLosesNothingAndResumeFinishesIt() async throws {
+        let out = try temporaryFolder("sigkill")
+        let hark = try HarkProcess(["record", "--input", HarkProcess.speech, "--realtime", "--out", out.path])
+        // Two sentences saved, the third being spoken: kill it without warning.
+        try await hark.waitForOutput("#2 ")
+        try await hark.waitForOutput("speech at 00:08")
+        kill(hark.processIdentifier, SIGKILL)
+        _ = try await hark.exitStatus(timeout: .seconds(10))
+        let before = try Self.manifest(out)
+        #expect(before["state"] as? String == "recording", "the killed run could not close it")
+        let saved = (before["segments"] as? [[String: Any]] ?? []).count
+        #expect(saved >= 2)
+
+        let resume = try await HarkProcess.run(["resume", "--out", out.path])
+        #expect(resume.status == 0, "\(resume.stdout)\(resume.stderr)")
+        let after = try Self.manifest(out)
+        #expect(after["state"] as? String == "stopped")
+        #expect(after["stopReason"] as? String == "interrupted")
+        let segments = after["segments"] as? [[String: Any]] ?? []
+        #expect(segments.count == saved)
+        for segment in segments {
+            let transcription = segment["transcription"] as? [String: Any]
+            #expect(transcription?["state"] as? String == "done", "\(segment)")
+        }
+        let session = try #require(try FileManager.default.contentsOfDirectory(atPath: out.path).first)
+        let transcript = try String(contentsOf: out.appendingPathComponent(session).appendingPathComponent("transcript.txt"), encoding: .utf8)
+        #expect(transcript.contains("lazy dog"), "\(transcript)")
+    }
+}
