@@ -28,6 +28,9 @@ struct ResumeCommand: AsyncParsableCommand {
     @Option(help: "Transcription worker processes.")
     var workers: Int?
 
+    /// `hark retranscribe` is this command transcribing every segment again.
+    var again = false
+
     func run() async throws {
         let library = SessionLibrary(root: out.map { URL(fileURLWithPath: $0, isDirectory: true) }
             ?? RecorderConfiguration.defaultSessionsDirectory())
@@ -42,11 +45,47 @@ struct ResumeCommand: AsyncParsableCommand {
         let folder = id.contains("/") ? URL(fileURLWithPath: id, isDirectory: true) : library.folder(of: id)
         guard let workers = try WorkerSetup.configuration(model: model, workers: workers) else { throw ExitCode(1) }
         let printer = EventPrinterBox()
-        let outcome = try await SessionResume.resume(folder: folder, workers: workers) { event in printer.render(event) }
+        let outcome = try await SessionResume.resume(folder: folder, workers: workers, again: again) { event in printer.render(event) }
         print("Session \(outcome.manifest.id): \(outcome.transcribed) of \(outcome.manifest.segments.count) segments transcribed"
               + (outcome.failed > 0 ? ", \(outcome.failed) failed" : ""))
         if outcome.failed > 0 { throw ExitCode(1) }
     }
+}
+
+struct RetranscribeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retranscribe",
+        abstract: "Transcribe every segment of a session again (for example with a larger model).",
+        discussion: """
+            Examples:
+              hark retranscribe latest --model ~/models/faster-whisper-small.en
+            """)
+
+    @OptionGroup var options: ResumeOptions
+
+    func run() async throws {
+        var resume = ResumeCommand()
+        resume.session = options.session
+        resume.out = options.out
+        resume.model = options.model
+        resume.workers = options.workers
+        resume.again = true
+        try await resume.run()
+    }
+}
+
+struct ResumeOptions: ParsableArguments {
+    @Argument(help: "The session id, the path to its folder, or 'latest'.")
+    var session: String = "latest"
+
+    @Option(help: ArgumentHelp("Sessions folder (default: $HARK_SESSIONS_DIR or $XDG_DATA_HOME/hark/sessions).", valueName: "DIR"))
+    var out: String?
+
+    @Option(help: ArgumentHelp("Whisper model folder (default: the installed tiny.en).", valueName: "DIR"))
+    var model: String?
+
+    @Option(help: "Transcription worker processes.")
+    var workers: Int?
 }
 
 /// Prints events from any thread, one at a time.

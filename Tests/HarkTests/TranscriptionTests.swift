@@ -108,3 +108,34 @@ struct TranscriptionTests {
         #expect(outcome.manifest.state == .stopped)
     }
 }
+
+@Suite(.enabled(if: Fixtures.whisperModelInstalled, "run `make models`"), .timeLimit(.minutes(3)))
+struct CatchUpTests {
+    @Test func theNextStartFinishesWhatAnEarlierRunLeftQueued() async throws {
+        let root = try Fixtures.temporaryFolder("catchup")
+        // An earlier run whose worker never answers, stopped without waiting: all left queued.
+        var first = Fixtures.fileConfiguration(root: root)
+        var stuck = WorkerPoolConfiguration(executable: try WorkerPoolTests.fakeWorker("sleep 600"), arguments: [])
+        stuck.size = 1
+        first.transcription = stuck
+        first.transcriptionDrainTime = .zero
+        let earlier = AsyncRecorderBackend(configuration: first)
+        try await earlier.start()
+        let left = try #require(await earlier.waitUntilFinished())
+        let before = try Fixtures.manifest(in: URL(fileURLWithPath: left.sessionPath))
+        #expect(before.segments.allSatisfy { [.queued, .running].contains($0.transcription?.state) })
+
+        // The next recording (another file) starts: the earlier session is finished in the background.
+        var second = Fixtures.fileConfiguration(root: root)
+        second.transcription = Fixtures.workers()
+        let next = AsyncRecorderBackend(configuration: second)
+        try await next.start()
+        _ = await next.waitUntilFinished()
+        var manifest = before
+        for _ in 0..<600 where !manifest.segments.allSatisfy({ $0.transcription?.state == .done }) {
+            try await Task.sleep(for: .milliseconds(100))
+            manifest = try Fixtures.manifest(in: URL(fileURLWithPath: left.sessionPath))
+        }
+        #expect(manifest.segments.allSatisfy { $0.transcription?.state == .done }, "\(manifest.segments.map { $0.transcription?.state })")
+    }
+}

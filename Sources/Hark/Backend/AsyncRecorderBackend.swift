@@ -22,6 +22,7 @@ public actor AsyncRecorderBackend {
     private var vadMode: VADMode
     private var control: CaptureControl?
     private var captureTask: Task<RecordingSummary, Never>?
+    private var catchUp: Task<Void, Never>?
 
     /// The current (or last) session folder; set once `start()` returns.
     public private(set) var sessionURL: URL?
@@ -60,6 +61,7 @@ public actor AsyncRecorderBackend {
     }
 
     deinit {
+        catchUp?.cancel()
         control?.requestStop()
         broadcaster.finish()
     }
@@ -116,6 +118,14 @@ public actor AsyncRecorderBackend {
             captureTask = task
             sessionURL = folder
             lifecycle.startSucceeded()
+            if let workers = configuration.transcription, catchUp == nil {
+                // Sessions an earlier run left with transcriptions queued (stopped before they ran,
+                // or killed): finished in the background by one extra worker.
+                var one = workers
+                one.size = 1
+                let root = configuration.sessionsDirectory
+                catchUp = Task.detached { await SessionResume.finishEarlierSessions(under: root, excluding: folder, workers: one) }
+            }
             Task { [weak self] in
                 let summary = await task.value
                 await self?.captureEnded(summary)

@@ -13,8 +13,9 @@ public enum SessionResume {
 
     /// Resumes the session at `folder`, reporting events to `events` (if given). Returns when
     /// every segment has a result or `timeout` passes.
+    /// With `again`, every segment is transcribed anew (`hark retranscribe`, e.g. with another model).
     public static func resume(folder: URL, workers: WorkerPoolConfiguration, timeout: Duration? = nil,
-                              retryFailed: Bool = true,
+                              retryFailed: Bool = true, again: Bool = false,
                               events handler: (@Sendable (RecorderEvent) -> Void)? = nil) async throws -> Outcome {
         let store = try SessionStore.open(folder: folder)
         let broadcaster = EventBroadcaster()
@@ -26,9 +27,9 @@ public enum SessionResume {
         let pool = TranscriptionWorkerPool(configuration: workers)
         let transcriber = SessionTranscriber(store: store, pool: pool, events: broadcaster)
         let collector = Task { await transcriber.run() }
-        for segment in await store.manifest.segments where segment.transcription?.state != .done {
-            if segment.transcription?.state == .failed && !retryFailed { continue }
-            await transcriber.enqueue(segment)
+        for segment in await store.manifest.segments where again || segment.transcription?.state != .done {
+            if segment.transcription?.state == .failed && !retryFailed && !again { continue }
+            await transcriber.enqueue(segment, again: again)
         }
         await transcriber.drain(timeout: timeout)
         await pool.shutdown()
@@ -39,5 +40,18 @@ public enum SessionResume {
         return Outcome(transcribed: manifest.segments.filter { $0.transcription?.state == .done }.count,
                        failed: manifest.segments.filter { $0.transcription?.state == .failed }.count,
                        manifest: manifest)
+    }
+
+    /// Every session under `root` (but `excluding`) with segments whose transcription an earlier
+    /// run queued but never finished, resumed one after another. Failures stay in the manifests.
+    static func finishEarlierSessions(under root: URL, excluding current: URL, workers: WorkerPoolConfiguration) async {
+        guard let sessions = try? SessionLibrary(root: root).list() else { return }
+        for manifest in sessions where !Task.isCancelled {
+            let folder = root.appendingPathComponent(manifest.id, isDirectory: true)
+            guard folder.standardizedFileURL != current.standardizedFileURL,
+                  manifest.segments.contains(where: { $0.state == .saved && [.queued, .running].contains($0.transcription?.state) })
+            else { continue }
+            _ = try? await resume(folder: folder, workers: workers, retryFailed: false)
+        }
     }
 }

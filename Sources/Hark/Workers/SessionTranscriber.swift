@@ -20,10 +20,10 @@ actor SessionTranscriber {
         self.events = events
     }
 
-    /// Queues a saved segment (anything not yet done, when resuming).
-    func enqueue(_ segment: SegmentRecord) async {
-        guard segment.state == .saved, segment.transcription?.state != .done else { return }
-        let attempts = segment.transcription?.attempts ?? 0
+    /// Queues a saved segment (not one already done, unless `again`).
+    func enqueue(_ segment: SegmentRecord, again: Bool = false) async {
+        guard segment.state == .saved, again || segment.transcription?.state != .done else { return }
+        let attempts = again ? 0 : segment.transcription?.attempts ?? 0
         report(await store.setTranscription(TranscriptionRecord(state: .queued, attempts: attempts), forSegment: segment.id))
         events.publish(.transcriptionQueued(.init(segmentID: segment.id)))
         queuedAt[segment.id] = .now
@@ -54,6 +54,9 @@ actor SessionTranscriber {
             report(await store.writeTranscripts())
             let latency = queuedAt[id].map { (ContinuousClock.now - $0).seconds }
             events.publish(.transcriptionComplete(.init(segmentID: id, text: text, latency: latency)))
+        case .interrupted:
+            // Stopped before it finished: queued again on disk for the next run.
+            report(await store.setTranscription(TranscriptionRecord(state: .queued, attempts: job.attempts), forSegment: id))
         case .failed(let reason):
             report(await store.setTranscription(
                 TranscriptionRecord(state: .failed, attempts: max(1, job.attempts), error: reason), forSegment: id))

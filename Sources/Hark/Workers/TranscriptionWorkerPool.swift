@@ -47,6 +47,8 @@ public enum WorkerOutcome: Sendable {
     case started
     case transcribed(WorkerMessage)
     case failed(reason: String)
+    /// The pool shut down while the job ran; it was not attempted to the end.
+    case interrupted
 }
 
 /// Worker processes, started lazily on the first job and restarted when they die or hang, fed
@@ -111,8 +113,16 @@ public actor TranscriptionWorkerPool {
         pending.removeAll()
         for waiter in idle { waiter.resume(returning: nil) }
         idle.removeAll()
+        // Workers on a job are told to stop, and killed if they have not after two seconds.
+        let busy = Array(processes.values)
+        for pid in busy { kill(pid, SIGTERM) }
+        let reaper = Task {
+            try? await Task.sleep(for: .seconds(2))
+            for pid in busy { kill(pid, SIGKILL) }
+        }
         for slot in slots { slot.cancel() }
         for slot in slots { await slot.value }
+        reaper.cancel()
         slots.removeAll()
         continuation.finish()
         releaseSettled()
@@ -158,8 +168,13 @@ public actor TranscriptionWorkerPool {
     /// The job in `slot` lost its worker: try again elsewhere, or give up after `maxAttempts`.
     private func retry(_ slot: Int, reason: String) {
         guard var job = running.removeValue(forKey: slot) else { return }
+        if stopping {
+            continuation.yield((job, .interrupted))
+            settleIfIdle()
+            return
+        }
         job.attempts += 1
-        if job.attempts >= configuration.maxAttempts || stopping {
+        if job.attempts >= configuration.maxAttempts {
             continuation.yield((job, .failed(reason: "\(reason) (\(job.attempts) attempts)")))
             settleIfIdle()
         } else {
