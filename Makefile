@@ -2,7 +2,7 @@
 SWIFT ?= swift
 TSAN_SCRATCH := .build-tsan
 
-.PHONY: deps models build release demo test test-unit test-tsan bench bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
+.PHONY: deps models build release demo test test-unit test-tsan bench bench-latency bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
 
 deps:            ## Debian packages Hark builds and tests against
 	scripts/install-deps.sh
@@ -24,7 +24,7 @@ test: test-unit test-tsan
 # Tests that time real processes against a real-time input (Ctrl-C mid-sentence, SIGKILL, the
 # virtual microphone) run on their own after the rest: starved of CPU by dozens of parallel
 # tests on two cores, a "live" input is consumed in bursts and the moment of a signal loses its meaning.
-TIMED_TESTS := RecordCommandTests|ResumeCommandTests|LiveCaptureTests
+TIMED_TESTS := RecordCommandTests|ResumeCommandTests|LiveCaptureTests|LiveTranscriptionTests
 
 test-unit: build models ## every test, including live capture through the virtual microphone
 	scripts/virtual-mic.sh start
@@ -86,6 +86,17 @@ bench-whisper: reference-env models  ## Whisper wall time: Hark vs faster-whispe
 		$(REF_PY) scripts/bench-whisper-fw.py $$1 $$2 $(WHISPER_MODEL) $(WHISPER_FILES) >> .build/bench/whisper.jsonl; \
 		$(BENCH) whisper $$1 $$2 $(WHISPER_MODEL) $(WHISPER_FILES) >> .build/bench/whisper.jsonl; done
 	python3 scripts/compare-bench.py .build/bench/whisper.jsonl
+
+LATENCY_SECONDS ?= 172
+LATENCY_BEAM ?= 5
+
+bench-latency: deps models  ## live end-of-speech → transcript latency over 24 utterances (virtual mic), RSS
+	$(SWIFT) build -c release --product hark-benchmarks && $(SWIFT) build -c release --product hark
+	python3 scripts/make-latency-script.py
+	scripts/virtual-mic.sh start
+	( sleep 1; for i in $$(seq $$(( $(LATENCY_SECONDS) / 168 ))); do PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} \
+		scripts/virtual-mic.sh play .build/bench/latency.wav; done ) & \
+		PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} $(BENCH) latency $(LATENCY_SECONDS) $$PWD/.build/release/hark $(LATENCY_BEAM); wait
 
 fixtures:        ## regenerate Tests/Fixtures/speech.wav and its known speech regions (espeak-ng)
 	python3 scripts/make-speech-fixture.py

@@ -67,3 +67,56 @@ import Testing
         #expect(await recorder.sessionURL == nil)
     }
 }
+
+/// The whole path: virtual microphone → PortAudio → Silero → segments → worker processes running
+/// Hark's Whisper → transcripts, scored against what was said.
+@Suite(.serialized, .timeLimit(.minutes(3)), .enabled(if: Fixtures.whisperModelInstalled, "run `make models`"))
+struct LiveTranscriptionTests {
+    init() async throws { try await VirtualMicrophone.start() }
+
+    /// Word error rate: word-level edit distance over the reference's length, ignoring case and punctuation.
+    static func wordErrorRate(heard: String, said: String) -> Double {
+        func words(_ s: String) -> [String] {
+            s.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "'" }.map(String.init)
+        }
+        let h = words(heard), r = words(said)
+        var row = Array(0...h.count)
+        for i in 1...max(1, r.count) where !r.isEmpty {
+            var next = [i] + Array(repeating: 0, count: h.count)
+            for j in 1...max(1, h.count) where !h.isEmpty {
+                next[j] = min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (r[i - 1] == h[j - 1] ? 0 : 1))
+            }
+            row = next
+        }
+        return Double(row[h.count]) / Double(max(1, r.count))
+    }
+
+    @Test func spokenSentencesComeBackAsText() async throws {
+        var configuration = RecorderConfiguration()
+        configuration.sessionsDirectory = try Fixtures.temporaryFolder("livetext")
+        configuration.transcription = Fixtures.workers()
+        let recorder = AsyncRecorderBackend(configuration: configuration)
+        let done = recorder.events
+        try await recorder.start()
+        try await VirtualMicrophone.play(Fixtures.speech)
+        var completed = 0
+        for try await event in done where event.name == "transcriptionComplete" {
+            completed += 1
+            if completed == 4 { break }
+        }
+        let summary = try await recorder.stop()
+        let manifest = try Fixtures.manifest(in: URL(fileURLWithPath: summary.sessionPath))
+        let heard = manifest.segments.compactMap { $0.transcription?.text }.joined(separator: " ")
+        let said = try Fixtures.speechRegions().map(\.text).joined(separator: " ")
+        let rate = Self.wordErrorRate(heard: heard, said: said)
+        print("live WER \(String(format: "%.3f", rate)): '\(heard)'")
+        #expect(summary.droppedFrames == 0)
+        #expect(rate <= 0.10, "heard '\(heard)'")
+    }
+
+    @Test func wordErrorRateCountsEdits() {
+        #expect(Self.wordErrorRate(heard: "the quick brown fox", said: "The quick brown fox.") == 0)
+        #expect(Self.wordErrorRate(heard: "the quick fox", said: "the quick brown fox") == 0.25)
+        #expect(Self.wordErrorRate(heard: "", said: "one two") == 1)
+    }
+}

@@ -139,3 +139,29 @@ struct CatchUpTests {
         #expect(manifest.segments.allSatisfy { $0.transcription?.state == .done }, "\(manifest.segments.map { $0.transcription?.state })")
     }
 }
+
+@Suite(.enabled(if: Fixtures.whisperModelInstalled, "run `make models`"), .timeLimit(.minutes(3)))
+struct BlockingTranscriptionTests {
+    @Test func theBlockingBackendTranscribesTheSame() async throws {
+        var configuration = Fixtures.fileConfiguration(root: try Fixtures.temporaryFolder("blocking"))
+        configuration.transcription = Fixtures.workers()
+        let asyncRecorder = AsyncRecorderBackend(configuration: configuration)
+        try await asyncRecorder.start()
+        let a = try #require(await asyncRecorder.waitUntilFinished())
+        let shared = configuration
+        let b = try await onOwnThread {
+            let recorder = RecorderBackend(configuration: shared)
+            try recorder.start()
+            return try #require(recorder.waitUntilFinished())
+        }
+        let texts = { (summary: RecordingSummary) in
+            try Fixtures.manifest(in: URL(fileURLWithPath: summary.sessionPath)).segments.map { $0.transcription?.text }
+        }
+        #expect(try texts(a) == texts(b))
+        #expect(try texts(a).allSatisfy { $0?.isEmpty == false })
+        let transcript = { (summary: RecordingSummary) in
+            try String(contentsOf: URL(fileURLWithPath: summary.sessionPath).appendingPathComponent("transcript.srt"), encoding: .utf8)
+        }
+        #expect(try transcript(a) == transcript(b))
+    }
+}
