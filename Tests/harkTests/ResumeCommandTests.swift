@@ -38,3 +38,27 @@ struct ResumeCommandTests {
         #expect(transcript.contains("lazy dog"), "\(transcript)")
     }
 }
+
+@Suite("hark resume after a kill mid-utterance", .enabled(if: TranscribeCommandTests.modelInstalled, "run `make models`"))
+struct OpenUtteranceTests {
+    @Test func theUtteranceBeingSpokenIsRebuiltFromTheKeptRecording() async throws {
+        let out = try temporaryFolder("midutterance")
+        let hark = try HarkProcess(["record", "--input", HarkProcess.speech, "--realtime", "--keep-audio", "--no-transcribe",
+                                    "--out", out.path])
+        // The second sentence (5.2–7.4 s) is being spoken; wait a second more, so that the
+        // recording (synced every second) holds most of it, then kill.
+        try await hark.waitForOutput("speech at 00:05")
+        try await Task.sleep(for: .milliseconds(1500))
+        kill(hark.processIdentifier, SIGKILL)
+        _ = try await hark.exitStatus(timeout: .seconds(10))
+        let before = (try ResumeCommandTests.manifest(out)["segments"] as? [[String: Any]] ?? []).count
+        #expect(before == 1, "only the first sentence was saved before the kill")
+
+        let resume = try await HarkProcess.run(["resume", "--out", out.path])
+        #expect(resume.status == 0, "\(resume.stdout)\(resume.stderr)")
+        let segments = try ResumeCommandTests.manifest(out)["segments"] as? [[String: Any]] ?? []
+        #expect(segments.count == 2, "the open utterance became segment 2")
+        let text = (segments.last?["transcription"] as? [String: Any])?["text"] as? String ?? ""
+        #expect(text.lowercased().contains("please"), "the start of \"Please save every word…\": \(text)")
+    }
+}

@@ -23,6 +23,7 @@ public enum SessionResume {
             let stream = broadcaster.subscribe()
             return Task { for try await event in stream { handler(event) } }
         }
+        _ = try await OpenUtteranceRecovery.recover(store)
         if let error = await store.closeInterrupted() { throw error }
         let pool = TranscriptionWorkerPool(configuration: workers)
         let transcriber = SessionTranscriber(store: store, pool: pool, events: broadcaster)
