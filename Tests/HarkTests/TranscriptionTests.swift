@@ -165,3 +165,24 @@ struct BlockingTranscriptionTests {
         #expect(try transcript(a) == transcript(b))
     }
 }
+
+@Suite(.enabled(if: Fixtures.whisperModelInstalled, "run `make models`"), .timeLimit(.minutes(3)))
+struct RealRecordingTranscriptionTests {
+    /// Beckett's lines from moonshine-voice's `beckett.wav`, cut by the VAD into short utterances.
+    @Test func aRealRecordingComesBackAsItsScript() async throws {
+        var configuration = Fixtures.fileConfiguration(
+            root: try Fixtures.temporaryFolder("beckett"),
+            path: Fixtures.repository.appendingPathComponent("Tests/Fixtures/vad/beckett.flac").path)
+        configuration.vadMode = .silero
+        configuration.transcription = Fixtures.workers()
+        let recorder = AsyncRecorderBackend(configuration: configuration)
+        try await recorder.start()
+        let summary = try #require(await recorder.waitUntilFinished())
+        let manifest = try Fixtures.manifest(in: URL(fileURLWithPath: summary.sessionPath))
+        let heard = manifest.segments.compactMap { $0.transcription?.text }.joined(separator: " ")
+        let said = "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better."
+        let rate = LiveTranscriptionTests.wordErrorRate(heard: heard, said: said)
+        print("beckett WER \(String(format: "%.3f", rate)) over \(manifest.segments.count) segments: '\(heard)'")
+        #expect(rate <= 0.10, "heard '\(heard)'")
+    }
+}
