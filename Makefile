@@ -24,7 +24,7 @@ test: test-unit test-tsan
 # Tests that time real processes against a real-time input (Ctrl-C mid-sentence, SIGKILL, the
 # virtual microphone) run on their own after the rest: starved of CPU by dozens of parallel
 # tests on two cores, a "live" input is consumed in bursts and the moment of a signal loses its meaning.
-TIMED_TESTS := RecordCommandTests|ResumeCommandTests|OpenUtteranceTests|LiveCaptureTests|LiveTranscriptionTests
+TIMED_TESTS := RecordCommandTests|ResumeCommandTests|OpenUtteranceTests|LiveCaptureTests|LiveTranscriptionTests|TUITests
 
 test-unit: build models ## every test, including live capture through the virtual microphone
 	scripts/virtual-mic.sh start

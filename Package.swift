@@ -30,6 +30,8 @@ let package = Package(
                        providers: [.apt(["libsndfile1-dev"]), .brew(["libsndfile"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr",
                        providers: [.apt(["libsoxr-dev"]), .brew(["libsoxr"])]),
+        // No pkgConfig: ncursesw.pc's -D flags are refused by SwiftPM with a warning on every build.
+        .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]),
         // OpenBLAS, loaded at run time (see Sources/CHarkBLAS/blas.c for why).
         .target(name: "CHarkBLAS",
                 cSettings: [.unsafeFlags(["-O3"])],
@@ -60,7 +62,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .executableTarget(name: "hark",
                           dependencies: [
-                              "Hark",
+                              "Hark", "CNcurses",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                               .product(name: "Logging", package: "swift-log"),

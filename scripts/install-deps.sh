@@ -4,7 +4,7 @@
 set -eu
 
 packages="pkg-config portaudio19-dev libsndfile1-dev libsoxr-dev libopenblas-dev \
-pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox libsox-fmt-all tmux"
+pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox libsox-fmt-all tmux libncurses-dev"
 
 missing=""
 for p in $packages; do

@@ -19,6 +19,6 @@ struct HarkCommand: AsyncParsableCommand {
 
             Models are installed by `make models` (scripts/install-models.sh).
             """,
-        subcommands: [RecordCommand.self, DevicesCommand.self, SessionsCommand.self, VADCommand.self, TranscribeCommand.self, ResumeCommand.self, RetranscribeCommand.self, WorkerCommand.self],
+        subcommands: [RecordCommand.self, DevicesCommand.self, SessionsCommand.self, VADCommand.self, TUICommand.self, TranscribeCommand.self, ResumeCommand.self, RetranscribeCommand.self, WorkerCommand.self],
         defaultSubcommand: nil)
 }

@@ -5,10 +5,11 @@ import Hark
 /// How `hark record` and `hark resume` run their transcription workers: this same executable,
 /// as `hark worker`.
 enum WorkerSetup {
-    static func configuration(model: String?, workers: Int?) throws -> WorkerPoolConfiguration? {
+    static func configuration(model: String?, workers: Int?, quiet: Bool = false) throws -> WorkerPoolConfiguration? {
         let directory = model.map { URL(fileURLWithPath: $0, isDirectory: true) }
             ?? RecorderConfiguration.defaultModelsDirectory().appendingPathComponent("whisper-tiny.en")
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.bin").path) else {
+            if quiet { return nil }
             // Record anyway: segments stay untranscribed, and `hark resume` finishes them later.
             FileHandle.standardError.write(Data("""
                 warning: no Whisper model at '\(directory.path)'; recording without transcription. \

@@ -1,0 +1,15 @@
+// ncurses (Debian: libncurses-dev). Its globals (stdscr, LINES, COLS) and macros are reached
+// through these functions: Swift 6 refuses unsynchronised access to C globals, and the terminal
+// is only touched from the UI's own thread.
+#include <locale.h>
+#include <ncurses.h>
+
+static inline WINDOW *hark_screen(void) { return stdscr; }
+static inline int hark_lines(void) { return LINES; }
+static inline int hark_columns(void) { return COLS; }
+static inline int hark_color_pair(int n) { return COLOR_PAIR(n); }
+static inline int hark_attr_bold(void) { return A_BOLD; }
+static inline int hark_attr_reverse(void) { return A_REVERSE; }
+static inline int hark_attr_dim(void) { return A_DIM; }
+static inline int hark_key_resize(void) { return KEY_RESIZE; }
+static inline void hark_set_locale(void) { setlocale(LC_ALL, ""); }
