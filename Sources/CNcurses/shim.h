@@ -13,3 +13,11 @@ static inline int hark_attr_reverse(void) { return A_REVERSE; }
 static inline int hark_attr_dim(void) { return A_DIM; }
 static inline int hark_key_resize(void) { return KEY_RESIZE; }
 static inline void hark_set_locale(void) { setlocale(LC_ALL, ""); }
+
+#if defined(__linux__)
+#include <sys/prctl.h>
+/// Names the calling thread (shown by top and in /proc), so the UI thread's CPU can be measured.
+static inline void hark_name_thread(const char *name) { prctl(PR_SET_NAME, name, 0, 0, 0); }
+#else
+static inline void hark_name_thread(const char *name) { (void)name; }
+#endif

@@ -38,7 +38,16 @@ struct TUITests {
         func resize(width: Int, height: Int) async throws {
             _ = try await Self.run(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
         }
-        func close() async { _ = try? await Self.run(["kill-session", "-t", name]) }
+        /// Ends the session and whatever runs in it; synchronous so that a `defer` can call it.
+        func close() {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
+            process.arguments = ["kill-session", "-t", name]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try? process.run()
+            process.waitUntilExit()
+        }
 
         /// Waits (no fixed sleeps) until the pane shows `text`.
         func waitFor(_ text: String, timeout: Duration = .seconds(60)) async throws -> String {
@@ -66,7 +75,7 @@ struct TUITests {
         let out = try temporaryFolder("tui")
         let tmux = try await Tmux(command: "\(HarkProcess.executable.path) tui --out \(out.path)",
                                   environment: ["PULSE_RUNTIME_PATH": Self.pulse, "TERM": "xterm-256color"])
-        defer { Task { await tmux.close() } }
+        defer { tmux.close() }
         _ = try await tmux.waitFor("Press SPACE to record")
         try await tmux.keys("Space")
         _ = try await tmux.waitFor("● REC")
@@ -102,7 +111,7 @@ struct TUITests {
         let out = try temporaryFolder("nocolor")
         let tmux = try await Tmux(command: "\(HarkProcess.executable.path) tui --no-transcribe --out \(out.path)",
                                   environment: ["NO_COLOR": "1", "TERM": "xterm-256color", "PULSE_RUNTIME_PATH": Self.pulse])
-        defer { Task { await tmux.close() } }
+        defer { tmux.close() }
         _ = try await tmux.waitFor("Press SPACE to record")
         let drawn = try await tmux.pane(escapes: true)
         let colour = try Regex("\u{1B}\\[[0-9;]*(3[0-7]|4[0-7]|38;|48;)")
@@ -115,7 +124,7 @@ struct TUITests {
         let out = try temporaryFolder("narrow")
         let tmux = try await Tmux(command: "\(HarkProcess.executable.path) tui --no-transcribe --out \(out.path)",
                                   environment: ["TERM": "xterm", "PULSE_RUNTIME_PATH": Self.pulse], width: 80, height: 24)
-        defer { Task { await tmux.close() } }
+        defer { tmux.close() }
         let pane = try await tmux.waitFor("q quit")
         #expect(pane.split(separator: "\n").allSatisfy { $0.count <= 80 })
         try await tmux.resize(width: 25, height: 6)

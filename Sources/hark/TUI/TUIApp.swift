@@ -26,10 +26,10 @@ final class TUIApp: Sendable {
     func run() async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let thread = Thread { [self] in
+                hark_name_thread("hark-tui")
                 loop()
                 done.resume()
             }
-            thread.name = "hark-tui"
             thread.start()
         }
     }
