@@ -30,8 +30,9 @@ struct WhisperDecoder {
             }
             return kv
         }
-        let cache = [Float](repeating: 0, count: Self.maxPositions * model.dModel)
-        selfKeys = Array(repeating: cache, count: model.decoderLayers.count)
+        // The caches grow a row per position: beam search copies decoders, and a copy then costs
+        // the positions used, not all 448.
+        selfKeys = Array(repeating: [], count: model.decoderLayers.count)
         selfValues = selfKeys
         x = [Float](repeating: 0, count: d)
         normed = x
@@ -44,11 +45,54 @@ struct WhisperDecoder {
 
     /// Feeds `token` at the next position and leaves the next token's logits in `logits`.
     mutating func step(_ token: Int) {
+        advance(token)
+        let vocabulary = model.vocabularySize, d = self.d, threads = self.threads
+        normed.withUnsafeBufferPointer { n in
+            model.embeddings.withUnsafeBufferPointer { e in
+                logits.withUnsafeMutableBufferPointer { l in
+                    let e = e.baseAddress!, l = l.baseAddress!, n = n.baseAddress!
+                    Kernels.parallel(rows: vocabulary, threads: threads, minimumRows: 4096) { start, count in
+                        BLAS.gemv(m: count, n: d, a: e + start * d, lda: d, x: n, y: l + start)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The final hidden state after the last `advance`, for `logits(of:)`.
+    var hidden: [Float] { normed }
+
+    /// Logits for several decoders at once (beam search): one product with the 51864-row output
+    /// matrix instead of one per beam, which is most of a decoding step's cost.
+    static func logits(of decoders: [WhisperDecoder], model: WhisperModel, threads: Int) -> [[Float]] {
+        let rows = decoders.count, d = model.dModel, vocabulary = model.vocabularySize
+        var hidden = [Float](repeating: 0, count: rows * d)
+        for (r, decoder) in decoders.enumerated() { hidden.replaceSubrange((r * d)..<((r + 1) * d), with: decoder.normed) }
+        var out = [Float](repeating: 0, count: rows * vocabulary)
+        hidden.withUnsafeBufferPointer { h in
+            model.embeddings.withUnsafeBufferPointer { e in
+                out.withUnsafeMutableBufferPointer { o in
+                    let h = h.baseAddress!, e = e.baseAddress!, o = o.baseAddress!
+                    // Split over vocabulary columns: each thread reads its share of the matrix once.
+                    Kernels.parallel(rows: vocabulary, threads: threads, minimumRows: 4096) { start, count in
+                        BLAS.gemm(transposeB: true, m: rows, n: count, k: d, a: h, lda: d, b: e + start * d, ldb: d,
+                                  c: o + start, ldc: vocabulary)
+                    }
+                }
+            }
+        }
+        return (0..<rows).map { Array(out[($0 * vocabulary)..<(($0 + 1) * vocabulary)]) }
+    }
+
+    /// Feeds `token` through the layers and the final norm, without the output projection.
+    mutating func advance(_ token: Int) {
         precondition(position < Self.maxPositions)
         let p = position
         for i in 0..<d { x[i] = model.embeddings[token * d + i] + model.decoderPositions[p * d + i] }
         let scale = 1 / Float(headSize).squareRoot()
         for (index, layer) in model.decoderLayers.enumerated() {
+            selfKeys[index].append(contentsOf: repeatElement(0, count: d))
+            selfValues[index].append(contentsOf: repeatElement(0, count: d))
             x.withUnsafeMutableBufferPointer { x in
             normed.withUnsafeMutableBufferPointer { n in
             qkv.withUnsafeMutableBufferPointer { qkv in
@@ -91,15 +135,6 @@ struct WhisperDecoder {
         x.withUnsafeBufferPointer { x in
             normed.withUnsafeMutableBufferPointer { n in
                 Kernels.layerNorm(x.baseAddress!, rows: 1, model.decoderNorm, into: n.baseAddress!)
-                let vocabulary = model.vocabularySize
-                model.embeddings.withUnsafeBufferPointer { e in
-                    logits.withUnsafeMutableBufferPointer { l in
-                        let e = e.baseAddress!, l = l.baseAddress!, n = n.baseAddress!
-                        Kernels.parallel(rows: vocabulary, threads: threads, minimumRows: 4096) { start, count in
-                            BLAS.gemv(m: count, n: d, a: e + start * d, lda: d, x: n, y: l + start)
-                        }
-                    }
-                }
             }
         }
         position += 1

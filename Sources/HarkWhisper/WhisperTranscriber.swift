@@ -58,7 +58,7 @@ public struct WhisperTranscriber: Sendable {
         var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads)
         let prompt = model.tokens.prompt(timestamps: options.timestamps, previous: options.previousTokens)
         var result = options.timestamps || options.beamSize == 1 ? greedy(&decoder, prompt: prompt, timestamps: options.timestamps)
-            : beamSearch(decoder, prompt: prompt, size: options.beamSize)
+            : beamSearch(decoder, prompt: prompt, size: options.beamSize, threads: threads)
         result.isSilence = result.noSpeechProbability > options.noSpeechThreshold
             && result.averageLogProbability < options.logProbabilityThreshold
         if result.isSilence { result.text = ""; result.segments = [] }
@@ -155,7 +155,7 @@ public struct WhisperTranscriber: Sendable {
     /// the summed log-probabilities, finished hypotheses (ending in end-of-text) replaced by the next
     /// unfinished candidates, stop once `size` hypotheses finished (patience 1), then the best by
     /// log-probability divided by length (length penalty 1).
-    private func beamSearch(_ start: WhisperDecoder, prompt: [Int], size: Int) -> WhisperWindowResult {
+    private func beamSearch(_ start: WhisperDecoder, prompt: [Int], size: Int, threads: Int) -> WhisperWindowResult {
         let t = model.tokens
         var first = start
         var noSpeech = 0.0
@@ -166,13 +166,14 @@ public struct WhisperTranscriber: Sendable {
         struct Beam { var decoder: WhisperDecoder; var tokens: [Int]; var score: Float }
         struct Candidate { var beam: Int; var token: Int; var score: Float }
         var beams = [Beam(decoder: first, tokens: [], score: 0)]
+        var beamLogits = [first.logits]
         var finished: [(tokens: [Int], score: Float)] = []
         var step = 0
         while true {
             let last = beams[0].decoder.position + 1 >= WhisperDecoder.maxPositions
             var candidates: [Candidate] = []
             for (index, beam) in beams.enumerated() {
-                var logits = beam.decoder.logits
+                var logits = beamLogits[index]
                 for id in t.suppressed { logits[id] = -.infinity }
                 if step == 0 { for id in t.suppressedAtBegin { logits[id] = -.infinity } }
                 let logProbabilities = Self.logSoftmax(logits)
@@ -198,9 +199,10 @@ public struct WhisperTranscriber: Sendable {
             if finished.count >= size || last || chosen.isEmpty { break }
             beams = chosen.map { c in
                 var decoder = beams[c.beam].decoder
-                decoder.step(c.token)
+                decoder.advance(c.token)
                 return Beam(decoder: decoder, tokens: beams[c.beam].tokens + [c.token], score: c.score)
             }
+            beamLogits = WhisperDecoder.logits(of: beams.map(\.decoder), model: model, threads: threads)
             step += 1
         }
         let best = finished.max { a, b in
