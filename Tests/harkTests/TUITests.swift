@@ -135,6 +135,26 @@ struct TUITests {
         _ = try await tmux.waitFor("HARK-EXITED 0")
     }
 
+    @Test func sigtermStopsItAndRestoresTheTerminal() async throws {
+        let out = try temporaryFolder("sigterm")
+        let tmux = try await Tmux(command: "\(HarkProcess.executable.path) tui --no-transcribe --out \(out.path)",
+                                  environment: ["TERM": "xterm", "PULSE_RUNTIME_PATH": Self.pulse])
+        defer { tmux.close() }
+        _ = try await tmux.waitFor("Press SPACE to record")
+        try await tmux.keys("Space")
+        _ = try await tmux.waitFor("● REC")
+        // Only hark's own command line starts with its path (the pane's shell starts with "sh").
+        let status = try await Tmux.runProcess("/usr/bin/pkill", ["-TERM", "-f", "^\(HarkProcess.executable.path) tui --no-transcribe --out \(out.path)"],
+                                               environment: [:])
+        #expect(status == 0, "hark tui was found and signalled")
+        let after = try await tmux.waitFor("HARK-EXITED 0")
+        #expect(!after.contains("● REC"), "the terminal is restored")
+        let session = try #require(try FileManager.default.contentsOfDirectory(atPath: out.path).first)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent(session)
+            .appendingPathComponent("session.json"))) as? [String: Any]
+        #expect(manifest?["state"] as? String == "stopped")
+    }
+
     @Test func aDumbTerminalGetsAClearMessage() async throws {
         let result = try await HarkProcess.run(["tui"], environment: ["TERM": "dumb"])
         #expect(result.status == 1)

@@ -22,8 +22,17 @@ final class TUIApp: Sendable {
         follow(recorder)
     }
 
-    /// Runs until the user quits; the terminal is restored on the way out.
+    /// Runs until the user quits (or SIGTERM/SIGHUP asks it to); the terminal is restored on the
+    /// way out and the recording stopped as by `q`.
     func run() async {
+        let signals = [SIGTERM, SIGHUP].map { number -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number)
+            source.setEventHandler { [self] in quit() }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             let thread = Thread { [self] in
                 hark_name_thread("hark-tui")
