@@ -1,6 +1,7 @@
 # Hark — common tasks. `make demo` and `make test` work on a fresh Debian 12 machine (as root).
 SWIFT ?= swift
 TSAN_SCRATCH := .build-tsan
+space := $(subst ,, )
 
 .PHONY: deps models build release demo test test-unit test-tsan bench bench-latency bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
 
@@ -21,15 +22,18 @@ demo: release    ## the main job: a live recording session (virtual microphone w
 
 test: test-unit test-tsan
 
-# Tests that time real processes against a real-time input (Ctrl-C mid-sentence, SIGKILL, the
-# virtual microphone) run on their own after the rest: starved of CPU by dozens of parallel
-# tests on two cores, a "live" input is consumed in bursts and the moment of a signal loses its meaning.
-TIMED_TESTS := RecordCommandTests|ResumeCommandTests|OpenUtteranceTests|LiveCaptureTests|LiveTranscriptionTests|TUITests
+# Tests that time real processes against a real-time input (Ctrl-C mid-sentence, SIGKILL) run on
+# their own after the rest: starved of CPU by dozens of parallel tests on two cores, a "live" input
+# is consumed in bursts and the moment of a signal loses its meaning. Suites that play into the one
+# virtual microphone run one after another, or they would hear each other.
+TIMED_TESTS := RecordCommandTests|ResumeCommandTests|OpenUtteranceTests
+MICROPHONE_TESTS := LiveCaptureTests LiveTranscriptionTests TUITests
 
 test-unit: build models ## every test, including live capture through the virtual microphone
 	scripts/virtual-mic.sh start
-	HARK_REQUIRE_MODELS=1 $(SWIFT) test --skip-build --skip "$(TIMED_TESTS)"
+	HARK_REQUIRE_MODELS=1 $(SWIFT) test --skip-build --skip "$(TIMED_TESTS)|$(subst $(space),|,$(MICROPHONE_TESTS))"
 	HARK_REQUIRE_MODELS=1 $(SWIFT) test --skip-build --filter "$(TIMED_TESTS)"
+	for suite in $(MICROPHONE_TESTS); do HARK_REQUIRE_MODELS=1 $(SWIFT) test --skip-build --filter $$suite || exit 1; done
 
 test-tsan: deps  ## the ring's concurrent stress test under ThreadSanitizer; any report fails
 	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --scratch-path $(TSAN_SCRATCH) --sanitize=thread \
