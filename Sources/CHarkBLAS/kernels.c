@@ -2,7 +2,14 @@
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__x86_64__) && defined(__linux__) && defined(__clang__)
+// Sanitizer runtimes are not ready when ifunc resolvers run at load time: no clones under them.
+#if defined(__has_feature)
+#  if __has_feature(thread_sanitizer) || __has_feature(address_sanitizer)
+#    define HARK_SANITIZED 1
+#  endif
+#endif
+
+#if defined(__x86_64__) && defined(__linux__) && defined(__clang__) && !defined(HARK_SANITIZED)
 #define HARK_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define HARK_CLONES
