@@ -15,12 +15,12 @@ struct WhisperEncoder {
         mel.withUnsafeBufferPointer { mel in
             col.withUnsafeMutableBufferPointer { col in
                 // conv1: k 3, pad 1 → 3000 steps.
-                im2col(mel.baseAddress!, channels: mels, steps: t1, outputs: t1, stride: 1, into: col.baseAddress!)
+                Convolution.im2col(mel.baseAddress!, channels: mels, steps: t1, outputs: t1, stride: 1, into: col.baseAddress!)
                 hidden.withUnsafeMutableBufferPointer { h in
                     Kernels.linear(col.baseAddress!, rows: t1, model.conv1, into: h.baseAddress!, threads: threads)
                     Kernels.gelu(h.baseAddress!, count: t1 * d)
                     // conv2: k 3, stride 2, pad 1 → 1500 steps.
-                    im2col(h.baseAddress!, channels: d, steps: t1, outputs: t2, stride: 2, into: col.baseAddress!)
+                    Convolution.im2col(h.baseAddress!, channels: d, steps: t1, outputs: t2, stride: 2, into: col.baseAddress!)
                 }
                 x.withUnsafeMutableBufferPointer { x in
                     Kernels.linear(col.baseAddress!, rows: t2, model.conv2, into: x.baseAddress!, threads: threads)
@@ -78,21 +78,5 @@ struct WhisperEncoder {
             output.withUnsafeMutableBufferPointer { o in Kernels.layerNorm(x.baseAddress!, rows: t2, model.encoderNorm, into: o.baseAddress!) }
         }
         return output
-    }
-
-    /// Rows of 3 · channels: for each output step, the three input steps it sees (zeros outside).
-    private func im2col(_ x: UnsafePointer<Float>, channels: Int, steps: Int, outputs: Int, stride: Int,
-                        into col: UnsafeMutablePointer<Float>) {
-        for t in 0..<outputs {
-            let row = col + t * 3 * channels
-            for tap in 0..<3 {
-                let source = t * stride + tap - 1
-                if source >= 0 && source < steps {
-                    (row + tap * channels).update(from: x + source * channels, count: channels)
-                } else {
-                    (row + tap * channels).update(repeating: 0, count: channels)
-                }
-            }
-        }
     }
 }

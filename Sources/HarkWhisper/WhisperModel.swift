@@ -1,4 +1,5 @@
 import Foundation
+import HarkBLAS
 import HarkCore
 
 /// A faster-whisper (CTranslate2) Whisper model directory: `model.bin`, `config.json`,
@@ -59,9 +60,9 @@ public final class WhisperModel: Sendable {
         dModel = d
         melBins = mels
         guard d % heads == 0 else { throw file.corrupt("\(d) channels do not split into \(heads) heads") }
-        conv1 = Linear(weight: Self.regroup(conv1Weight, out: d, in: mels),
+        conv1 = Linear(weight: Convolution.regroup(conv1Weight, out: d, in: mels),
                        bias: try file.floats("encoder/conv1/bias", shape: [d]))
-        conv2 = Linear(weight: Self.regroup(try file.floats("encoder/conv2/weight", shape: [d, d, 3]), out: d, in: d),
+        conv2 = Linear(weight: Convolution.regroup(try file.floats("encoder/conv2/weight", shape: [d, d, 3]), out: d, in: d),
                        bias: try file.floats("encoder/conv2/bias", shape: [d]))
         encoderPositions = try file.floats("encoder/position_encodings/encodings", shape: [1500, d])
 
@@ -103,16 +104,5 @@ public final class WhisperModel: Sendable {
         vocabularySize = vocabulary
         decoderPositions = try file.floats("decoder/position_encodings/encodings")
         tokens = try WhisperTokens(directory: directory, vocabularySize: vocabulary)
-    }
-
-    /// [out][in][tap] → [out][tap][in], so im2col rows are whole time steps.
-    private static func regroup(_ w: [Float], out: Int, in inputs: Int) -> [Float] {
-        var result = [Float](repeating: 0, count: w.count)
-        for o in 0..<out {
-            for tap in 0..<3 {
-                for i in 0..<inputs { result[(o * 3 + tap) * inputs + i] = w[(o * inputs + i) * 3 + tap] }
-            }
-        }
-        return result
     }
 }

@@ -72,10 +72,10 @@ public final class SileroModel: Sendable {
         let w2 = try tensor("model.encoder.1.reparam_conv.weight", [64, 128, 3])
         let w3 = try tensor("model.encoder.2.reparam_conv.weight", [64, 64, 3])
         let w4 = try tensor("model.encoder.3.reparam_conv.weight", [128, 64, 3])
-        conv1 = Self.regroup(w1, out: 128, in: 129, taps: 0..<3)
-        conv2 = Self.regroup(w2, out: 64, in: 128, taps: 0..<3)
-        conv3 = Self.regroup(w3, out: 64, in: 64, taps: 1..<3)
-        conv4 = Self.regroup(w4, out: 128, in: 64, taps: 1..<2)
+        conv1 = Convolution.regroup(w1, out: 128, in: 129, taps: 0..<3)
+        conv2 = Convolution.regroup(w2, out: 64, in: 128, taps: 0..<3)
+        conv3 = Convolution.regroup(w3, out: 64, in: 64, taps: 1..<3)
+        conv4 = Convolution.regroup(w4, out: 128, in: 64, taps: 1..<2)
         conv1Bias = try tensor("model.encoder.0.reparam_conv.bias", [128])
         conv2Bias = try tensor("model.encoder.1.reparam_conv.bias", [64])
         conv3Bias = try tensor("model.encoder.2.reparam_conv.bias", [64])
@@ -121,19 +121,6 @@ public final class SileroModel: Sendable {
             return result
         }
         return (window, rows(Array(stride(from: 0, through: 128, by: 2))), rows(Array(stride(from: 1, to: 128, by: 2))))
-    }
-
-    /// [out][in][tap] → [out][tap][in], keeping only `taps`.
-    private static func regroup(_ w: [Float], out: Int, in inputs: Int, taps: Range<Int>) -> [Float] {
-        var result = [Float](repeating: 0, count: out * taps.count * inputs)
-        for o in 0..<out {
-            for (slot, tap) in taps.enumerated() {
-                for i in 0..<inputs {
-                    result[(o * taps.count + slot) * inputs + i] = w[(o * inputs + i) * 3 + tap]
-                }
-            }
-        }
-        return result
     }
 }
 

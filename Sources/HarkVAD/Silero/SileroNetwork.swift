@@ -119,33 +119,15 @@ struct SileroNetwork {
             for j in 0..<64 { magnitude[2 * j + 1] = (odd[j] * odd[j] + odd[64 + j] * odd[64 + j]).squareRoot() }
         }
         // conv1: k 3, stride 1, pad 1, 4 → 4 steps.
-        im2col(s + l.magnitude, channels: 129, steps: 4, outputs: 4, stride: 1, chunks: b, into: s + l.col1)
+        Convolution.im2col(s + l.magnitude, channels: 129, steps: 4, outputs: 4, stride: 1, chunks: b, into: s + l.col1)
         convolve(s + l.col1, rows: 4 * b, k: 387, model.conv1, model.conv1Bias, into: s + l.out1)
         // conv2: k 3, stride 2, pad 1, 4 → 2 steps.
-        im2col(s + l.out1, channels: 128, steps: 4, outputs: 2, stride: 2, chunks: b, into: s + l.col2)
+        Convolution.im2col(s + l.out1, channels: 128, steps: 4, outputs: 2, stride: 2, chunks: b, into: s + l.col2)
         convolve(s + l.col2, rows: 2 * b, k: 384, model.conv2, model.conv2Bias, into: s + l.out2)
         // conv3: 2 → 1 step; its live taps read both steps, which already sit side by side.
         convolve(s + l.out2, rows: b, k: 128, model.conv3, model.conv3Bias, into: s + l.out3)
         // conv4: 1 → 1 step; only the centre tap meets data.
         convolve(s + l.out3, rows: b, k: 64, model.conv4, model.conv4Bias, into: s + l.features)
-    }
-
-    /// Rows of `3 · channels`: for each output step, the three input steps it sees (zeros outside).
-    private static func im2col(_ x: UnsafeMutablePointer<Float>, channels: Int, steps: Int, outputs: Int, stride: Int,
-                        chunks: Int, into col: UnsafeMutablePointer<Float>) {
-        for chunk in 0..<chunks {
-            for t in 0..<outputs {
-                let row = col + (chunk * outputs + t) * 3 * channels
-                for tap in 0..<3 {
-                    let source = t * stride + tap - 1
-                    if source >= 0 && source < steps {
-                        (row + tap * channels).update(from: x + (chunk * steps + source) * channels, count: channels)
-                    } else {
-                        (row + tap * channels).update(repeating: 0, count: channels)
-                    }
-                }
-            }
-        }
     }
 
     /// out = ReLU(col · Wᵀ + bias), W being [outputs][k].
