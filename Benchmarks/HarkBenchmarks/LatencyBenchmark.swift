@@ -15,7 +15,7 @@ enum LatencyBenchmark {
         let events = recorder.events
         let clock = ContinuousClock()
         let origin = clock.now
-        func now() -> Double { Double((clock.now - origin).components.seconds) + Double((clock.now - origin).components.attoseconds) * 1e-18 }
+        func now() -> Double { (clock.now - origin).inSeconds }
         let collecting = Task { () -> (speechEnd: [Int: Double], saved: [Int: Double], done: [Int: Double], offset: Double, dropped: Int) in
             var speechEnd: [Int: Double] = [:], saved: [Int: Double] = [:], done: [Int: Double] = [:]
             var offset = Double.infinity, dropped = 0

@@ -1,6 +1,7 @@
-/// exp, sigmoid, tanh and erf on SIMD lanes, for the models' activations.
+/// exp, sigmoid and tanh on SIMD lanes, for the Silero LSTM's gates (Whisper's element-wise
+/// work is in C, see CHarkKernels.h).
 ///
-/// By hand because the platform's `expf`/`tanhf`/`erff` are scalar calls (tanhf alone was a fifth
+/// By hand because the platform's `expf`/`tanhf` are scalar calls (tanhf alone was a fifth
 /// of Silero's streaming cost). Cephes' single-precision exp polynomial: within about 2 ulp of
 /// expf over the clamped range. Four lanes: wider SIMD types spill registers on the x86-64
 /// baseline Swift compiles for.
@@ -49,26 +50,5 @@ public enum VectorMath {
     @inline(__always)
     public static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)
-    }
-
-    /// erf by Abramowitz & Stegun 7.1.26 (absolute error below 1.5e-7).
-    @inline(__always)
-    public static func erf(_ x: Lanes) -> Lanes {
-        let negative = x .< 0
-        let a = x.replacing(with: -x, where: negative)
-        let t = 1 / (1 + 0.3275911 * a)
-        var p = Lanes(repeating: 1.061405429)
-        p = p * t - 1.453152027
-        p = p * t + 1.421413741
-        p = p * t - 0.284496736
-        p = p * t + 0.254829592
-        let y = 1 - p * t * exp(-(a * a))
-        return y.replacing(with: -y, where: negative)
-    }
-
-    /// Exact (erf) GELU, as Whisper uses: x · (1 + erf(x / √2)) / 2.
-    @inline(__always)
-    public static func gelu(_ x: Lanes) -> Lanes {
-        0.5 * x * (1 + erf(x * 0.70710678118654752))
     }
 }

@@ -25,15 +25,9 @@ public actor WhisperEngine: TranscriptionEngine {
         return try await Task.detached {
             let started = ContinuousClock.now
             let result = try transcriber.transcribe(samples, options: whisper)
-            let elapsed = ContinuousClock.now - started
-            let duration = Double(samples.count) / 16_000
-            let segments = whisper.timestamps
-                ? result.segments.map { TranscriptSegment(start: min($0.start, duration), end: min($0.end, duration), text: $0.text) }
-                : (result.text.isEmpty ? [] : [TranscriptSegment(start: 0, end: duration, text: result.text)])
             return Transcript(text: result.text, tokens: result.tokens, noSpeechProbability: result.noSpeechProbability,
                               averageLogProbability: result.averageLogProbability, isSilence: result.isSilence,
-                              processingTime: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
-                              segments: segments)
+                              processingTime: (ContinuousClock.now - started).inSeconds, segments: result.segments)
         }.value
     }
 

@@ -8,7 +8,6 @@ public struct WhisperTokens: Sendable {
     public let startOfTranscript: Int
     public let transcribe: Int
     public let noSpeech: Int
-    public let startOfPrevious: Int
     public let noTimestamps: Int
     public let timestampBegin: Int
     /// English-only models have 51864 tokens; multilingual ones more, and take language and task
@@ -40,7 +39,6 @@ public struct WhisperTokens: Sendable {
         startOfTranscript = try special("<|startoftranscript|>")
         transcribe = try special("<|transcribe|>")
         noSpeech = try special("<|nospeech|>", "<|nocaptions|>")
-        startOfPrevious = try special("<|startofprev|>")
         noTimestamps = try special("<|notimestamps|>")
         timestampBegin = try special("<|0.00|>")
         isMultilingual = vocabularySize >= 51865
@@ -58,18 +56,12 @@ public struct WhisperTokens: Sendable {
 
     /// The prompt: start-of-transcript, language and task for multilingual models, then
     /// no-timestamps unless timestamps are wanted.
-    /// `previous` text tokens (the utterances before, for context) go first, after
-    /// start-of-previous, at most 223 of them as faster-whisper does.
-    func prompt(timestamps: Bool = false, previous: [Int] = []) -> [Int] {
-        let context = previous.filter { $0 < endOfText }.suffix(223)
-        var tokens = context.isEmpty ? [] : [startOfPrevious] + context
-        tokens.append(startOfTranscript)
+    func prompt(timestamps: Bool = false) -> [Int] {
+        var tokens = [startOfTranscript]
         if isMultilingual { tokens += (english.map { [$0] } ?? []) + [transcribe] }
         if !timestamps { tokens.append(noTimestamps) }
         return tokens
     }
-
-    var prompt: [Int] { prompt() }
 
     /// Text tokens to UTF-8 text; special tokens are skipped.
     public func text(_ tokens: [Int]) -> String {

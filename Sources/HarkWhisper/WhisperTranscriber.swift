@@ -13,27 +13,20 @@ public struct WhisperOptions: Sendable, Hashable {
     public var logProbabilityThreshold = -1.0
     /// Decode Whisper's timestamp tokens into timed segments (greedy only).
     public var timestamps = false
-    /// Text tokens of what was said just before, given to the model as context (faster-whisper's
-    /// condition_on_previous_text).
-    public var previousTokens: [Int] = []
     public init() {}
 }
 
 /// What one 30 s window decoded to.
-public struct WhisperWindowResult: Sendable, Equatable {
+public struct WhisperWindowResult: Sendable, Hashable {
     public var tokens: [Int]
     public var text: String
     public var noSpeechProbability: Double
     public var averageLogProbability: Double
     /// True when the no-speech rule dropped the text.
     public var isSilence: Bool
-    /// With timestamps: (start, end, text) in seconds from the window's start.
-    public var segments: [(start: Double, end: Double, text: String)] = []
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.tokens == b.tokens && a.text == b.text && a.noSpeechProbability == b.noSpeechProbability
-            && a.averageLogProbability == b.averageLogProbability && a.isSilence == b.isSilence
-    }
+    /// Timed text in seconds from the start of the audio, within its length: from the timestamp
+    /// tokens, or (without timestamps) one segment spanning the audio; none when there is no text.
+    public var segments: [TranscriptSegment] = []
 }
 
 /// Whisper inference on one window of up to 30 s of 16 kHz mono audio.
@@ -56,12 +49,19 @@ public struct WhisperTranscriber: Sendable {
         let threads = max(1, options.threads)
         let encoded = WhisperEncoder(model: model, threads: threads).encode(window)
         var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads)
-        let prompt = model.tokens.prompt(timestamps: options.timestamps, previous: options.previousTokens)
+        let prompt = model.tokens.prompt(timestamps: options.timestamps)
         var result = options.timestamps || options.beamSize == 1 ? greedy(&decoder, prompt: prompt, timestamps: options.timestamps)
             : beamSearch(decoder, prompt: prompt, size: options.beamSize, threads: threads)
         result.isSilence = result.noSpeechProbability > options.noSpeechThreshold
             && result.averageLogProbability < options.logProbabilityThreshold
         if result.isSilence { result.text = ""; result.segments = [] }
+        let duration = Double(samples.count) / Double(LogMelSpectrogram.sampleRate)
+        if !options.timestamps && !result.text.isEmpty {
+            result.segments = [TranscriptSegment(start: 0, end: duration, text: result.text)]
+        }
+        result.segments = result.segments.map {
+            TranscriptSegment(start: min($0.start, duration), end: min($0.end, duration), text: $0.text)
+        }
         return result
     }
 
@@ -128,15 +128,15 @@ public struct WhisperTranscriber: Sendable {
     }
 
     /// Text between pairs of timestamp tokens; text left open runs to the window's end (30 s).
-    private func segments(of tokens: [Int]) -> [(start: Double, end: Double, text: String)] {
+    private func segments(of tokens: [Int]) -> [TranscriptSegment] {
         let t = model.tokens
-        var result: [(start: Double, end: Double, text: String)] = []
+        var result: [TranscriptSegment] = []
         var start: Double?, text: [Int] = []
         for token in tokens {
             if token >= t.timestampBegin {
                 let time = Double(token - t.timestampBegin) * 0.02
                 if let open = start, !text.isEmpty {
-                    result.append((open, time, t.text(text).trimmingCharacters(in: .whitespaces)))
+                    result.append(TranscriptSegment(start: open, end: time, text: t.text(text).trimmingCharacters(in: .whitespaces)))
                     text = []
                     start = nil
                 } else {
@@ -147,7 +147,7 @@ public struct WhisperTranscriber: Sendable {
                 text.append(token)
             }
         }
-        if !text.isEmpty { result.append((start ?? 0, 30, t.text(text).trimmingCharacters(in: .whitespaces))) }
+        if !text.isEmpty { result.append(TranscriptSegment(start: start ?? 0, end: 30, text: t.text(text).trimmingCharacters(in: .whitespaces))) }
         return result.filter { !$0.text.isEmpty }
     }
 

@@ -90,7 +90,7 @@ struct ModelFormatTests {
         let tokens = try WhisperTokens(directory: folder, vocabularySize: 51865)
         #expect(tokens.isMultilingual)
         #expect(tokens.endOfText == 50257 && tokens.startOfTranscript == 50258)
-        #expect(tokens.prompt == [50258, 50259, 50359, 50363])
+        #expect(tokens.prompt() == [50258, 50259, 50359, 50363])
         #expect(tokens.timestampBegin == 50364)
         #expect(tokens.noSpeech == 50362)
     }

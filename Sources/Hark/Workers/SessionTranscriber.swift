@@ -52,7 +52,7 @@ actor SessionTranscriber {
             report(await store.setTranscription(
                 TranscriptionRecord(state: .done, attempts: job.attempts + 1, text: text, segments: reply.segments), forSegment: id))
             report(await store.writeTranscripts())
-            let latency = queuedAt[id].map { (ContinuousClock.now - $0).seconds }
+            let latency = queuedAt[id].map { (ContinuousClock.now - $0).inSeconds }
             events.publish(.transcriptionComplete(.init(segmentID: id, text: text, latency: latency)))
         case .interrupted:
             // Stopped before it finished: queued again on disk for the next run.
@@ -89,8 +89,4 @@ actor SessionTranscriber {
         guard let error else { return }
         events.publish(.recorderError(.init(code: error.code, message: error.message, fatal: false)))
     }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

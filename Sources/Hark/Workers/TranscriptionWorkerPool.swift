@@ -91,9 +91,6 @@ public actor TranscriptionWorkerPool {
     /// The running workers' process ids (for diagnostics and fault tests).
     public var workerProcessIdentifiers: [Int32] { processes.keys.sorted().compactMap { processes[$0] } }
 
-    /// The ids of jobs being transcribed now.
-    public var runningJobIDs: [Int] { running.values.map(\.id).sorted() }
-
     /// Waits until nothing is queued or running, or `timeout` passes. True when all settled.
     public func drain(timeout: Duration) async -> Bool {
         if outstanding == 0 { return true }

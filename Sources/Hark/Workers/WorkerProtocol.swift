@@ -88,14 +88,10 @@ public enum TranscriptionWorker {
                 var reply = WorkerMessage(type: .result)
                 reply.id = id
                 reply.text = result.text
-                let duration = Double(samples.count) / 16_000
-                reply.segments = options.timestamps
-                    ? result.segments.map { TranscriptSegment(start: $0.start, end: min($0.end, duration), text: $0.text) }
-                    : (result.text.isEmpty ? [] : [TranscriptSegment(start: 0, end: duration, text: result.text)])
+                reply.segments = result.segments
                 reply.noSpeechProbability = result.noSpeechProbability
                 reply.isSilence = result.isSilence
-                let elapsed = ContinuousClock.now - started
-                reply.processingTime = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+                reply.processingTime = (ContinuousClock.now - started).inSeconds
                 send(reply)
             } catch {
                 var reply = WorkerMessage(type: .error)

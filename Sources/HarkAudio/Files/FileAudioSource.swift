@@ -35,7 +35,7 @@ public final class FileAudioSource: AudioSource, @unchecked Sendable {
         var frames = buffer.count / format.channels
         if pacing == .realTime {
             let elapsed = ContinuousClock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let seconds = elapsed.inSeconds
             let due = Int(seconds * format.sampleRate) - framesDelivered
             guard due > 0 else { return .wait }
             frames = min(frames, due)
