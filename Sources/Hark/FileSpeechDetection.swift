@@ -27,7 +27,7 @@ public struct FileSpeech: Sendable, Codable {
     /// regions on such files may differ slightly from its), then finds speech.
     public static func detect(path: String, rules: SpeechTimestamps = .init(),
                               modelsDirectory: URL = RecorderConfiguration.defaultModelsDirectory()) throws -> FileSpeech {
-        var vad = try SileroVAD(path: modelsDirectory.appendingPathComponent(SileroModel.fileName).path)
+        var vad = try SileroVAD(modelsDirectory: modelsDirectory)
         let samples = try AudioFile.readSpeech(path: path)
         guard !samples.isEmpty else {
             throw HarkError(.unreadableAudio, "'\(path)' holds no audio.")

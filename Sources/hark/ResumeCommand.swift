@@ -16,34 +16,18 @@ struct ResumeCommand: AsyncParsableCommand {
               hark resume 2026-11-25T19-04-31Z --model ~/models/faster-whisper-base.en
             """)
 
-    @Argument(help: "The session id, the path to its folder, or 'latest'.")
-    var session: String = "latest"
-
-    @Option(help: ArgumentHelp("Sessions folder (default: $HARK_SESSIONS_DIR or $XDG_DATA_HOME/hark/sessions).", valueName: "DIR"))
-    var out: String?
-
-    @Option(help: ArgumentHelp("Whisper model folder (default: the installed tiny.en).", valueName: "DIR"))
-    var model: String?
-
-    @Option(help: "Transcription worker processes.")
-    var workers: Int?
-
-    /// `hark retranscribe` is this command transcribing every segment again.
-    var again = false
+    @OptionGroup var options: ResumeOptions
 
     func run() async throws {
-        let library = SessionLibrary(root: out.map { URL(fileURLWithPath: $0, isDirectory: true) }
+        try await Self.resume(options, again: false)
+    }
+
+    /// Shared with `hark retranscribe`, which transcribes every segment `again`.
+    static func resume(_ options: ResumeOptions, again: Bool) async throws {
+        let library = SessionLibrary(root: options.out.map { URL(fileURLWithPath: $0, isDirectory: true) }
             ?? RecorderConfiguration.defaultSessionsDirectory())
-        var id = session
-        if session == "latest" {
-            guard let latest = try library.list().last else {
-                throw HarkError(.sessionNotFound, "There are no sessions under '\(library.root.path)'.")
-            }
-            id = latest.id
-        }
-        _ = try library.load(id: id)
-        let folder = id.contains("/") ? URL(fileURLWithPath: id, isDirectory: true) : library.folder(of: id)
-        guard let workers = try WorkerSetup.configuration(model: model, workers: workers) else { throw ExitCode(1) }
+        let folder = try library.find(options.session).folder
+        guard let workers = try WorkerSetup.configuration(model: options.model, workers: options.workers) else { throw ExitCode(1) }
         let printer = EventPrinterBox()
         let outcome = try await SessionResume.resume(folder: folder, workers: workers, again: again) { event in printer.render(event) }
         print("Session \(outcome.manifest.id): \(outcome.transcribed) of \(outcome.manifest.segments.count) segments transcribed"
@@ -64,13 +48,7 @@ struct RetranscribeCommand: AsyncParsableCommand {
     @OptionGroup var options: ResumeOptions
 
     func run() async throws {
-        var resume = ResumeCommand()
-        resume.session = options.session
-        resume.out = options.out
-        resume.model = options.model
-        resume.workers = options.workers
-        resume.again = true
-        try await resume.run()
+        try await ResumeCommand.resume(options, again: true)
     }
 }
 

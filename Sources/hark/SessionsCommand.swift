@@ -44,16 +44,7 @@ struct SessionsCommand: ParsableCommand {
         var session: String = "latest"
 
         func run() throws {
-            let library = location.library
-            var id = session
-            if session == "latest" {
-                guard let latest = try library.list().last else {
-                    throw HarkError(.sessionNotFound, "There are no sessions under '\(library.root.path)' yet. `hark record` makes one.")
-                }
-                id = latest.id
-            }
-            let manifest = try library.load(id: id)
-            let folder = id.contains("/") ? URL(fileURLWithPath: id) : library.folder(of: id)
+            let (manifest, folder) = try location.library.find(session)
             print("Session   \(manifest.id)")
             print("Folder    \(folder.path)")
             print("Source    \(manifest.source.name) (\(manifest.source.format))")

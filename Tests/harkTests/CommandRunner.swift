@@ -1,4 +1,5 @@
 import Foundation
+import Hark
 import Synchronization
 
 /// Runs the built `hark` executable as a user would, collecting what it prints.
@@ -96,4 +97,9 @@ func temporaryFolder(_ label: String) throws -> URL {
     let url = FileManager.default.temporaryDirectory.appendingPathComponent("hark-cli-\(label)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     return url
+}
+
+/// Whether `make models` installed `relativePath` where the built `hark` looks for it.
+func modelInstalled(_ relativePath: String) -> Bool {
+    FileManager.default.fileExists(atPath: RecorderConfiguration.defaultModelsDirectory().appendingPathComponent(relativePath).path)
 }

@@ -2,11 +2,7 @@ import Foundation
 import Testing
 
 @Suite("hark transcribe") struct TranscribeCommandTests {
-    static let modelInstalled: Bool = {
-        let environment = ProcessInfo.processInfo.environment
-        let models = environment["HARK_MODELS_DIR"] ?? ((environment["XDG_DATA_HOME"] ?? (NSHomeDirectory() + "/.local/share")) + "/hark/models")
-        return FileManager.default.fileExists(atPath: models + "/whisper-tiny.en/model.bin")
-    }()
+    static let modelInstalled = harkTests.modelInstalled("whisper-tiny.en/model.bin")
 
     @Test(.enabled(if: modelInstalled, "run `make models`"))
     func plainTextOfTheFixture() async throws {

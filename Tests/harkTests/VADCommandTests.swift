@@ -2,11 +2,7 @@ import Foundation
 import Testing
 
 @Suite("hark vad") struct VADCommandTests {
-    static let modelInstalled: Bool = {
-        let environment = ProcessInfo.processInfo.environment
-        let models = environment["HARK_MODELS_DIR"] ?? ((environment["XDG_DATA_HOME"] ?? (NSHomeDirectory() + "/.local/share")) + "/hark/models")
-        return FileManager.default.fileExists(atPath: models + "/silero_vad_16k_op15.onnx")
-    }()
+    static let modelInstalled = harkTests.modelInstalled("silero_vad_16k_op15.onnx")
 
     struct Reference: Decodable {
         struct Region: Decodable { var start: Int; var end: Int }

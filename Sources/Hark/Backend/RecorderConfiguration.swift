@@ -77,9 +77,16 @@ struct DetectorFactory: Sendable {
 
     static let standard = DetectorFactory(available: [.silero, .energy, .manual]) { detector, models in
         switch detector {
-        case .silero: try SileroVAD(path: models.appendingPathComponent(SileroModel.fileName).path)
+        case .silero: try SileroVAD(modelsDirectory: models)
         case .energy: EnergyVAD()
         case .manual: nil
         }
+    }
+}
+
+extension SileroVAD {
+    /// The Silero model that `make models` installs in `directory`.
+    init(modelsDirectory directory: URL) throws(HarkError) {
+        try self.init(path: directory.appendingPathComponent(SileroModel.fileName).path)
     }
 }

@@ -19,6 +19,20 @@ public struct SessionLibrary: Sendable {
     /// The folder of session `id`.
     public func folder(of id: String) -> URL { root.appendingPathComponent(id, isDirectory: true) }
 
+    /// A session named on the command line: its id (folder name), the path to its folder, or
+    /// "latest" (the newest under `root`).
+    public func find(_ argument: String) throws -> (manifest: SessionManifest, folder: URL) {
+        var id = argument
+        if argument == "latest" {
+            guard let latest = try list().last else {
+                throw HarkError(.sessionNotFound, "There are no sessions under '\(root.path)' yet. `hark record` makes one.")
+            }
+            id = latest.id
+        }
+        let manifest = try load(id: id)
+        return (manifest, id.contains("/") ? URL(fileURLWithPath: id, isDirectory: true) : folder(of: id))
+    }
+
     /// Loads `session.json` of session `id` (a folder name under `root`, or a path to one).
     public func load(id: String) throws -> SessionManifest {
         let folder = id.contains("/") ? URL(fileURLWithPath: id, isDirectory: true) : folder(of: id)

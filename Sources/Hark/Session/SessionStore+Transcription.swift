@@ -14,13 +14,13 @@ extension SessionStore {
         manifest.state = .stopped
         manifest.stoppedAt = now
         manifest.stopReason = .interrupted
-        return rewriteManifest()
+        return writeManifest()
     }
 
     func setTranscription(_ record: TranscriptionRecord, forSegment id: Int) -> HarkError? {
         guard id >= 1, id <= manifest.segments.count else { return nil }
         manifest.segments[id - 1].transcription = record
-        return rewriteManifest()
+        return writeManifest()
     }
 
     /// transcript.txt, .srt, .vtt and .jsonl from every finished segment, times relative to the

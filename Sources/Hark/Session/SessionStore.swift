@@ -147,11 +147,9 @@ actor SessionStore {
         }
     }
 
-    func rewriteManifest() -> HarkError? { writeManifest() }
-
     /// Rewrites `session.json`; on failure the previous version stays whole on disk.
     @discardableResult
-    private func writeManifest() -> HarkError? {
+    func writeManifest() -> HarkError? {
         do {
             try fileSystem.writeAtomically(try Self.encode(manifest), to: folder.appendingPathComponent(SessionManifest.fileName))
             return nil

@@ -19,7 +19,7 @@ public struct FileTranscription: Sendable {
 
     /// The pieces of `samples` to transcribe, as sample ranges of at most 30 s.
     public func pieces(of samples: [Float]) throws -> [Range<Int>] {
-        var vad = try SileroVAD(path: modelsDirectory.appendingPathComponent(SileroModel.fileName).path)
+        var vad = try SileroVAD(modelsDirectory: modelsDirectory)
         let probabilities = try samples.withUnsafeBufferPointer { try vad.probabilities(of: $0) }
         var rules = SpeechTimestamps()
         rules.maxSpeechSeconds = 29

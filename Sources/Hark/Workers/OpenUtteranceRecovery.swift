@@ -1,7 +1,6 @@
 import Foundation
 import HarkAudio
 import HarkCore
-import HarkVAD
 
 /// A recorder killed mid-utterance never saved it; with `--keep-audio` its audio is in
 /// `recording.wav` (synced every second). This runs the session's detector and segmenter over the
@@ -18,11 +17,7 @@ enum OpenUtteranceRecovery {
         guard samples.count - start >= vadChunkSize else { return 0 }
 
         let mode = manifest.vadModes.last?.mode ?? .silero
-        var detector: (any VoiceActivityDetector)? = switch mode.detector {
-        case .silero: try SileroVAD(path: modelsDirectory.appendingPathComponent(SileroModel.fileName).path)
-        case .energy: EnergyVAD()
-        case .manual: nil
-        }
+        var detector = try DetectorFactory.standard.make(mode.detector, modelsDirectory)
         var segmenter = try Segmenter(configuration: manifest.segmenter, sampleRate: 16_000)
         var utterances: [Utterance] = []
         var chunk = [Float](repeating: 0, count: vadChunkSize)
