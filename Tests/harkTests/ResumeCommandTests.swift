@@ -62,3 +62,17 @@ struct OpenUtteranceTests {
         #expect(text.lowercased().contains("please"), "the start of \"Please save every word…\": \(text)")
     }
 }
+
+@Suite("hark resume, bad input") struct ResumeBadInputTests {
+    @Test func anUnknownSessionIsNamed() async throws {
+        let out = try temporaryFolder("nosession")
+        for command in ["resume", "retranscribe"] {
+            let result = try await HarkProcess.run([command, "no-such-session", "--out", out.path])
+            #expect(result.status != 0)
+            #expect(result.stderr.contains("No session 'no-such-session'"), "\(result.stderr)")
+        }
+        let latest = try await HarkProcess.run(["resume", "--out", out.path])
+        #expect(latest.status != 0)
+        #expect(latest.stderr.contains("no sessions under"), "\(latest.stderr)")
+    }
+}
