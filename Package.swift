@@ -83,6 +83,6 @@ let package = Package(
         .testTarget(name: "HarkWhisperTests", dependencies: ["HarkWhisper", "HarkAudio"], swiftSettings: swiftSettings),
         .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkAudio"],
                     resources: [], swiftSettings: swiftSettings),
-        .testTarget(name: "harkTests", dependencies: ["Hark"], swiftSettings: swiftSettings),
+        .testTarget(name: "harkTests", dependencies: ["Hark", .product(name: "Subprocess", package: "swift-subprocess")], swiftSettings: swiftSettings),
     ]
 )

@@ -1,4 +1,10 @@
 import Foundation
+import Subprocess
+#if canImport(System)
+import System
+#else
+import SystemPackage
+#endif
 import Testing
 
 /// `hark tui` driven through tmux as a person would: keys in, the drawn pane out.
@@ -14,21 +20,20 @@ struct TUITests {
                                     "env \(env) \(command); echo HARK-EXITED $?; sleep 120"])
         }
 
-        /// Runs a tmux client. Output is read only when asked for: the first client starts the
-        /// tmux server, which would keep a pipe open forever.
+        /// Runs a tmux client through swift-subprocess, which closes inherited descriptors and resets
+        /// the signal mask: a tmux server started by Foundation's `Process` inherits the descriptor
+        /// that `Process` watches for the client's exit (so the client never "ends") and the blocked
+        /// signals of the cooperative thread that spawned it.
         @discardableResult
         static func run(_ arguments: [String], output: Bool = false) async throws -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
-            process.arguments = arguments
-            let pipe = Pipe()
-            process.standardOutput = output ? pipe : FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            process.standardInput = FileHandle.nullDevice
-            try process.run()
-            let data = output ? pipe.fileHandleForReading.readDataToEndOfFile() : Data()
-            while process.isRunning { try await Task.sleep(for: .milliseconds(5)) }
-            return String(decoding: data, as: UTF8.self)
+            // The client that starts the server must not hand it a pipe to read to its end.
+            guard output else {
+                _ = try await Subprocess.run(.path("/usr/bin/tmux"), arguments: Arguments(arguments),
+                                             output: .discarded, error: .discarded)
+                return ""
+            }
+            return try await Subprocess.run(.path("/usr/bin/tmux"), arguments: Arguments(arguments),
+                                            output: .string(limit: 1 << 20), error: .discarded).standardOutput
         }
 
         func keys(_ keys: String...) async throws { _ = try await Self.run(["send-keys", "-t", name] + keys) }
@@ -38,7 +43,8 @@ struct TUITests {
         func resize(width: Int, height: Int) async throws {
             _ = try await Self.run(["resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
         }
-        /// Ends the session and whatever runs in it; synchronous so that a `defer` can call it.
+        /// Ends the session and whatever runs in it; synchronous so that a `defer` can call it. The
+        /// server already runs, so Foundation's `Process` is safe here.
         func close() {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/tmux")
@@ -165,12 +171,12 @@ struct TUITests {
 
 extension TUITests.Tmux {
     static func runProcess(_ path: String, _ arguments: [String], environment: [String: String]) async throws -> Int32 {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        try process.run()
-        while process.isRunning { try await Task.sleep(for: .milliseconds(20)) }
-        return process.terminationStatus
+        var overrides: [Environment.Key: String?] = [:]
+        for (key, value) in environment { overrides[Environment.Key(stringLiteral: key)] = value }
+        let result = try await Subprocess.run(.path(FilePath(path)), arguments: Arguments(arguments),
+                                              environment: .inherit.updating(overrides),
+                                              output: .discarded, error: .discarded)
+        if case .exited(let code) = result.terminationStatus { return code }
+        return -1
     }
 }
