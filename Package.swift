@@ -10,6 +10,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Hark", targets: ["Hark"]),
+        .library(name: "HarkRemote", targets: ["HarkRemote"]),
+        .library(name: "HarkServer", targets: ["HarkServer"]),
         .executable(name: "hark", targets: ["hark"]),
     ],
     dependencies: [
@@ -19,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // C libraries from Debian, reached through pkg-config.
@@ -60,9 +65,22 @@ let package = Package(
                     .product(name: "DequeModule", package: "swift-collections"),
                 ],
                 swiftSettings: swiftSettings),
+        // Transcription by OpenAI-compatible servers (FoundationNetworking), kept out of `Hark` so
+        // that embedding the recorder does not pull in an HTTP stack.
+        .target(name: "HarkRemote", dependencies: ["HarkCore", "HarkAudio"], swiftSettings: swiftSettings),
+        .target(name: "HarkServer",
+                dependencies: [
+                    "Hark",
+                    .product(name: "Hummingbird", package: "hummingbird"),
+                    .product(name: "MultipartKit", package: "multipart-kit"),
+                    .product(name: "HTTPTypes", package: "swift-http-types"),
+                    .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                    .product(name: "Logging", package: "swift-log"),
+                ],
+                swiftSettings: swiftSettings),
         .executableTarget(name: "hark",
                           dependencies: [
-                              "Hark", "CNcurses",
+                              "Hark", "HarkRemote", "HarkServer", "CNcurses",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                               .product(name: "Logging", package: "swift-log"),
@@ -83,6 +101,9 @@ let package = Package(
         .testTarget(name: "HarkWhisperTests", dependencies: ["HarkWhisper", "HarkAudio"], swiftSettings: swiftSettings),
         .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkAudio"],
                     resources: [], swiftSettings: swiftSettings),
+        .testTarget(name: "HarkServerTests",
+                    dependencies: ["HarkServer", "HarkRemote", .product(name: "HummingbirdTesting", package: "hummingbird")],
+                    swiftSettings: swiftSettings),
         .testTarget(name: "harkTests", dependencies: ["Hark", .product(name: "Subprocess", package: "swift-subprocess")], swiftSettings: swiftSettings),
     ]
 )

@@ -16,9 +16,10 @@ struct HarkCommand: AsyncParsableCommand {
                          hark sessions       (what has been recorded)
                          hark vad FILE       (where the speech is in a file)
                          hark transcribe FILE  (what was said in it)
+                         hark serve          (web page and HTTP API on 127.0.0.1:8765)
 
             Models are installed by `make models` (scripts/install-models.sh).
             """,
-        subcommands: [RecordCommand.self, DevicesCommand.self, SessionsCommand.self, VADCommand.self, TUICommand.self, TranscribeCommand.self, ResumeCommand.self, RetranscribeCommand.self, WorkerCommand.self],
+        subcommands: [RecordCommand.self, DevicesCommand.self, SessionsCommand.self, VADCommand.self, TUICommand.self, TranscribeCommand.self, ServeCommand.self, ResumeCommand.self, RetranscribeCommand.self, WorkerCommand.self],
         defaultSubcommand: nil)
 }

@@ -55,6 +55,8 @@ struct RecordCommand: AsyncParsableCommand {
     @Option(help: "Transcription worker processes (default: one per two cores).")
     var workers: Int?
 
+    @OptionGroup(title: "Remote transcription") var remote: RemoteEngineOptions
+
     @Option(help: ArgumentHelp("At the end, wait this long for transcriptions still running; the rest stay queued for `hark resume`.",
                                valueName: "SECONDS"))
     var drain: Double = 30
@@ -87,7 +89,7 @@ struct RecordCommand: AsyncParsableCommand {
         configuration.vadMode = VADMode(argument: vad)!
         configuration.keepAudio = keepAudio
         if transcribe {
-            configuration.transcription = try WorkerSetup.configuration(model: model, workers: workers)
+            configuration.transcription = try WorkerSetup.configuration(model: model, workers: workers, remote: remote)
             configuration.transcriptionDrainTime = .milliseconds(Int(drain * 1000))
         }
 

@@ -27,7 +27,7 @@ struct ResumeCommand: AsyncParsableCommand {
         let library = SessionLibrary(root: options.out.map { URL(fileURLWithPath: $0, isDirectory: true) }
             ?? RecorderConfiguration.defaultSessionsDirectory())
         let folder = try library.find(options.session).folder
-        guard let workers = try WorkerSetup.configuration(model: options.model, workers: options.workers) else { throw ExitCode(1) }
+        guard let workers = try WorkerSetup.configuration(model: options.model, workers: options.workers, remote: options.remote) else { throw ExitCode(1) }
         let printer = EventPrinterBox()
         let outcome = try await SessionResume.resume(folder: folder, workers: workers, again: again) { event in printer.render(event) }
         print("Session \(outcome.manifest.id): \(outcome.transcribed) of \(outcome.manifest.segments.count) segments transcribed"
@@ -64,6 +64,8 @@ struct ResumeOptions: ParsableArguments {
 
     @Option(help: "Transcription worker processes.")
     var workers: Int?
+
+    @OptionGroup(title: "Remote transcription") var remote: RemoteEngineOptions
 }
 
 /// Prints events from any thread, one at a time.

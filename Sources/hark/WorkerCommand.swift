@@ -3,7 +3,7 @@ import Foundation
 import Hark
 
 /// The transcription worker the recorder starts (hidden: people never run it by hand).
-struct WorkerCommand: ParsableCommand {
+struct WorkerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Serve transcription jobs on stdin/stdout (started by the recorder).",
@@ -15,10 +15,17 @@ struct WorkerCommand: ParsableCommand {
     @Option(help: "Threads per job.")
     var threads: Int?
 
-    func run() throws {
-        let directory = model.map { URL(fileURLWithPath: $0, isDirectory: true) }
-            ?? RecorderConfiguration.defaultModelsDirectory().appendingPathComponent("whisper-tiny.en")
-        let status = TranscriptionWorker.serve(modelDirectory: directory, threads: threads)
+    @OptionGroup var remote: RemoteEngineOptions
+
+    func run() async throws {
+        let status: Int32
+        if let engine = try remote.makeEngine() {
+            status = await TranscriptionWorker.serve(engine: engine, load: {})
+        } else {
+            let directory = model.map { URL(fileURLWithPath: $0, isDirectory: true) }
+                ?? RecorderConfiguration.defaultModelsDirectory().appendingPathComponent("whisper-tiny.en")
+            status = await TranscriptionWorker.serve(modelDirectory: directory, threads: threads)
+        }
         if status != 0 { throw ExitCode(status) }
     }
 }

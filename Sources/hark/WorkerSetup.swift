@@ -5,7 +5,15 @@ import Hark
 /// How `hark record` and `hark resume` run their transcription workers: this same executable,
 /// as `hark worker`.
 enum WorkerSetup {
-    static func configuration(model: String?, workers: Int?, quiet: Bool = false) throws -> WorkerPoolConfiguration? {
+    static func configuration(model: String?, workers: Int?, quiet: Bool = false,
+                              remote: RemoteEngineOptions? = nil) throws -> WorkerPoolConfiguration? {
+        if let remote, remote.engine == .remote {
+            _ = try remote.makeEngine()   // checks the URLs before any worker starts
+            var configuration = WorkerPoolConfiguration(executable: executablePath(), arguments: ["worker"] + remote.workerArguments)
+            // Remote workers mostly wait on the network: more of them keep several servers busy.
+            configuration.size = workers ?? 2 * remote.endpoints.count
+            return configuration
+        }
         let directory = model.map { URL(fileURLWithPath: $0, isDirectory: true) }
             ?? RecorderConfiguration.defaultModelsDirectory().appendingPathComponent("whisper-tiny.en")
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.bin").path) else {

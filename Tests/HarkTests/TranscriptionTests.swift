@@ -74,7 +74,7 @@ struct TranscriptionTests {
             outcomes[job.id] = event
             if outcomes.count == 2 { break }
         }
-        guard case .failed(let reason) = outcomes[1] else { Issue.record("the corrupt file did not fail"); return }
+        guard case .failed(let reason, _) = outcomes[1] else { Issue.record("the corrupt file did not fail"); return }
         #expect(reason.contains(corrupt.path), "\(reason)")
         guard case .transcribed(let reply) = outcomes[2] else { Issue.record("the good file was not transcribed"); return }
         #expect(reply.text?.contains("lazy dog") == true)
@@ -92,7 +92,7 @@ struct TranscriptionTests {
             outcome = event
             break
         }
-        guard case .failed(let reason) = outcome else { Issue.record("expected a failure"); return }
+        guard case .failed(let reason, _) = outcome else { Issue.record("expected a failure"); return }
         #expect(reason.contains("make models"), "\(reason)")
         await pool.shutdown()
     }

@@ -68,7 +68,7 @@ import Testing
         let pool = TranscriptionWorkerPool(configuration: configuration)
         await pool.submit(WorkerJob(id: 1, file: "/dev/null"))
         let outcomes = await Self.collect(pool, count: 1)
-        guard case .failed(let reason) = outcomes[1] else { Issue.record("expected a failure"); return }
+        guard case .failed(let reason, _) = outcomes[1] else { Issue.record("expected a failure"); return }
         #expect(reason.contains("2 attempts"), "\(reason)")
         await pool.shutdown()
     }
@@ -79,7 +79,7 @@ import Testing
         let pool = TranscriptionWorkerPool(configuration: configuration)
         await pool.submit(WorkerJob(id: 1, file: "/dev/null"))
         let outcomes = await Self.collect(pool, count: 1)
-        guard case .failed(let reason) = outcomes[1] else { Issue.record("expected a failure"); return }
+        guard case .failed(let reason, _) = outcomes[1] else { Issue.record("expected a failure"); return }
         #expect(reason.contains("could not be started"), "\(reason)")
         await pool.shutdown()
     }

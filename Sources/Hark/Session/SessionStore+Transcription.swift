@@ -26,34 +26,42 @@ extension SessionStore {
     /// transcript.txt, .srt, .vtt and .jsonl from every finished segment, times relative to the
     /// session start; each rewritten atomically.
     func writeTranscripts() -> HarkError? {
-        var timed: [TranscriptSegment] = []
         var lines = ""
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        for segment in manifest.segments {
-            guard let t = segment.transcription, t.state == .done else { continue }
-            let pieces = (t.segments ?? []).isEmpty
-                ? (t.text.map { $0.isEmpty ? [] : [TranscriptSegment(start: 0, end: segment.duration, text: $0)] } ?? [])
-                : t.segments!
-            for piece in pieces {
-                let placed = TranscriptSegment(start: segment.audioStart + piece.start,
-                                               end: segment.audioStart + min(piece.end, segment.duration), text: piece.text)
-                timed.append(placed)
-                struct Line: Encodable { var segment: Int; var start: Double; var end: Double; var text: String }
-                if let data = try? encoder.encode(Line(segment: segment.id, start: placed.start, end: placed.end, text: placed.text)) {
-                    lines += String(decoding: data, as: UTF8.self) + "\n"
-                }
+        let timed = manifest.transcriptSegments
+        for (segment, placed) in timed {
+            struct Line: Encodable { var segment: Int; var start: Double; var end: Double; var text: String }
+            if let data = try? encoder.encode(Line(segment: segment, start: placed.start, end: placed.end, text: placed.text)) {
+                lines += String(decoding: data, as: UTF8.self) + "\n"
             }
         }
         do {
             for format in [TranscriptFormat.txt, .srt, .vtt] {
-                try fileSystem.writeAtomically(Array(format.render(timed).utf8),
+                try fileSystem.writeAtomically(Array(format.render(timed.map(\.piece)).utf8),
                                                to: folder.appendingPathComponent("transcript.\(format.rawValue)"))
             }
             try fileSystem.writeAtomically(Array(lines.utf8), to: folder.appendingPathComponent("transcript.jsonl"))
             return nil
         } catch {
             return error as? HarkError ?? HarkError(.writeFailed, "\(error)")
+        }
+    }
+}
+
+extension SessionManifest {
+    /// The transcribed text of every done segment, timed from the session's start, with the id of
+    /// the segment each piece came from.
+    public var transcriptSegments: [(segment: Int, piece: TranscriptSegment)] {
+        segments.flatMap { segment -> [(segment: Int, piece: TranscriptSegment)] in
+            guard let t = segment.transcription, t.state == .done else { return [] }
+            let pieces = (t.segments ?? []).isEmpty
+                ? (t.text.map { $0.isEmpty ? [] : [TranscriptSegment(start: 0, end: segment.duration, text: $0)] } ?? [])
+                : t.segments!
+            return pieces.map { piece in
+                (segment.id, TranscriptSegment(start: segment.audioStart + piece.start,
+                                               end: segment.audioStart + min(piece.end, segment.duration), text: piece.text))
+            }
         }
     }
 }

@@ -41,6 +41,11 @@ public struct FileTranscription: Sendable {
     public func transcribe(path: String, progress: (@Sendable (Double) -> Void)? = nil) async throws -> [TranscriptSegment] {
         let samples = try AudioFile.readSpeech(path: path)
         guard !samples.isEmpty else { throw HarkError(.unreadableAudio, "'\(path)' holds no audio.") }
+        return try await transcribe(samples: samples, progress: progress)
+    }
+
+    /// Transcribes 16 kHz mono `samples`, reporting progress (0…1) after each piece.
+    public func transcribe(samples: [Float], progress: (@Sendable (Double) -> Void)? = nil) async throws -> [TranscriptSegment] {
         let pieces = try pieces(of: samples)
         var segments: [TranscriptSegment] = []
         for (index, piece) in pieces.enumerated() {

@@ -13,6 +13,9 @@ actor SessionTranscriber {
     private var queuedAt: [Int: ContinuousClock.Instant] = [:]
     private var inFlight = 0
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+    /// Segments waiting for an unavailable remote service, with how often it has failed them.
+    private var unavailableCount: [Int: Int] = [:]
+    private var retries: [Int: Task<Void, Never>] = [:]
 
     init(store: SessionStore, pool: TranscriptionWorkerPool, events: EventBroadcaster) {
         self.store = store
@@ -39,6 +42,8 @@ actor SessionTranscriber {
         for await (job, outcome) in pool.results {
             await handle(job, outcome)
         }
+        for retry in retries.values { retry.cancel() }
+        retries.removeAll()
     }
 
     private func handle(_ job: WorkerJob, _ outcome: WorkerOutcome) async {
@@ -54,17 +59,51 @@ actor SessionTranscriber {
             report(await store.writeTranscripts())
             let latency = queuedAt[id].map { (ContinuousClock.now - $0).inSeconds }
             events.publish(.transcriptionComplete(.init(segmentID: id, text: text, latency: latency)))
+        case .unavailable(let reason):
+            await retryLater(job, reason: reason)
+            return
         case .interrupted:
             // Stopped before it finished: queued again on disk for the next run.
             report(await store.setTranscription(TranscriptionRecord(state: .queued, attempts: job.attempts), forSegment: id))
-        case .failed(let reason):
+        case .failed(let reason, _):
             report(await store.setTranscription(
                 TranscriptionRecord(state: .failed, attempts: max(1, job.attempts), error: reason), forSegment: id))
             events.publish(.transcriptionFailed(.init(segmentID: id, reason: reason, attempts: max(1, job.attempts))))
         }
         queuedAt[id] = nil
+        unavailableCount[id] = nil
+        retries[id] = nil
         inFlight = max(0, inFlight - 1)
         if inFlight == 0 { for waiter in idleWaiters { waiter.resume() }; idleWaiters.removeAll() }
+    }
+
+    /// The service is down: the segment goes back to `queued` (its attempts unspent) and is handed
+    /// to the pool again after a backoff of 1, 2, 4 … 30 s. It counts as pending, so `drain` waits
+    /// for it; if the recorder stops first, it stays queued on disk for `hark resume`.
+    private func retryLater(_ job: WorkerJob, reason: String) async {
+        let failures = (unavailableCount[job.id] ?? 0) + 1
+        unavailableCount[job.id] = failures
+        let delay = Duration.seconds(min(30, 1 << min(failures - 1, 5)))
+        report(await store.setTranscription(TranscriptionRecord(state: .queued, attempts: job.attempts, error: reason),
+                                            forSegment: job.id))
+        if failures == 1 || failures.isMultiple(of: 10) {
+            report(HarkError(.remoteUnavailable, "Segment \(job.id) waits for the transcription service: \(reason)"))
+        }
+        let pool = pool
+        retries[job.id] = Task {
+            try? await Task.sleep(for: delay)
+            guard !Task.isCancelled else { return }
+            if await !pool.submit(job) { self.gaveUp(job.id) }
+        }
+    }
+
+    /// The pool refused a retry (it is shutting down): the segment stays queued on disk.
+    private func gaveUp(_ id: Int) {
+        retries[id] = nil
+        queuedAt[id] = nil
+        unavailableCount[id] = nil
+        inFlight = max(0, inFlight - 1)
+        if inFlight == 0 { releaseWaiters() }
     }
 
     /// Waits until every queued segment has a result, or `timeout` passes (the rest stay queued).

@@ -12,6 +12,8 @@ public struct WorkerPoolConfiguration: Sendable {
     /// The worker program: `hark` (with `arguments` ["worker"]) or anything speaking `WorkerMessage`.
     public var executable: String
     public var arguments: [String]
+    /// Added to the environment the workers inherit (a remote endpoint's token, say).
+    public var environment: [String: String] = [:]
     /// Worker processes; the default fits the machine (one per two cores, at least one).
     public var size: Int = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
     /// A job taking longer is abandoned, its worker killed and replaced, and the job retried.
@@ -32,6 +34,14 @@ public struct WorkerPoolConfiguration: Sendable {
     }
 }
 
+extension WorkerPoolConfiguration {
+    var environmentUpdates: [Environment.Key: String?] {
+        var updates: [Environment.Key: String?] = [:]
+        for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
+        return updates
+    }
+}
+
 public struct WorkerJob: Sendable, Hashable {
     public var id: Int
     public var file: String
@@ -46,7 +56,10 @@ public enum WorkerOutcome: Sendable {
     /// A worker took the job (attempt `job.attempts + 1`).
     case started
     case transcribed(WorkerMessage)
-    case failed(reason: String)
+    case failed(reason: String, code: HarkError.Code? = nil)
+    /// The worker's engine could not reach its service (remote transcription): the job is not
+    /// spent, and the caller's durable queue tries it again later.
+    case unavailable(reason: String)
     /// The pool shut down while the job ran; it was not attempted to the end.
     case interrupted
 }
@@ -221,6 +234,7 @@ public actor TranscriptionWorkerPool {
         let configuration = configuration
         let result = try await Subprocess.run(
             .path(FilePath(configuration.executable)), arguments: Arguments(configuration.arguments),
+            environment: .inherit.updating(configuration.environmentUpdates),
             input: .inputWriter, output: .sequence, error: .discarded
         ) { execution -> WorkerEnd in
             self.processes[slot] = execution.processIdentifier.value
@@ -259,8 +273,10 @@ public actor TranscriptionWorkerPool {
                     }
                     if reply.type == .result {
                         self.finished(slot, .transcribed(reply))
+                    } else if reply.error?.code == .remoteUnavailable {
+                        self.finished(slot, .unavailable(reason: reply.error?.message ?? "the service is unavailable"))
                     } else {
-                        self.finished(slot, .failed(reason: reply.error?.message ?? "the worker failed"))
+                        self.finished(slot, .failed(reason: reply.error?.message ?? "the worker failed", code: reply.error?.code))
                     }
                 case .timedOut:
                     try? execution.send(signal: .kill)

@@ -52,23 +52,34 @@ public struct WorkerMessage: Sendable, Hashable, Codable {
     }
 }
 
-/// The worker side: loads Whisper once, then answers jobs from stdin until it closes.
+/// The worker side: loads its engine once, then answers jobs from stdin until it closes.
 public enum TranscriptionWorker {
 
-    public static func serve(modelDirectory: URL, threads: Int? = nil) -> Int32 {
+    /// Serves with the local Whisper model in `modelDirectory`.
+    public static func serve(modelDirectory: URL, threads: Int? = nil) async -> Int32 {
+        let engine = WhisperEngine(modelDirectory: modelDirectory)
+        return await serve(engine: engine, threads: threads) { try await engine.load() }
+    }
+
+    /// Serves with any engine; `load` runs first, and a failure there is the worker's `fatal`.
+    /// Audio longer than Whisper's 30 s window (an upload to `hark serve`, say) is cut with the VAD.
+    public static func serve(engine: any TranscriptionEngine, threads: Int? = nil,
+                             modelsDirectory: URL = RecorderConfiguration.defaultModelsDirectory(),
+                             load: () async throws -> Void) async -> Int32 {
         func send(_ message: WorkerMessage) {
             FileHandle.standardOutput.write(Data(message.encodedLine().utf8))
         }
-        let transcriber: WhisperTranscriber
         do {
-            transcriber = WhisperTranscriber(model: try WhisperModel(directory: modelDirectory))
+            try await load()
         } catch {
             var fatal = WorkerMessage(type: .fatal)
-            fatal.error = .init(code: error.code, message: error.message)
+            let failure = error as? HarkError ?? HarkError(.internalFailure, "\(error)")
+            fatal.error = .init(code: failure.code, message: failure.message)
             send(fatal)
             return 1
         }
         send(WorkerMessage(type: .ready))
+        // Blocking reads are fine here: this process does nothing else while it waits for a job.
         while let line = readLine() {
             guard let job = WorkerMessage.decode(line), job.type == .job, let id = job.id, let file = job.file else {
                 var reply = WorkerMessage(type: .error)
@@ -76,15 +87,12 @@ public enum TranscriptionWorker {
                 send(reply)
                 continue
             }
-            var options = WhisperOptions()
-            options.beamSize = job.beamSize ?? 1
-            options.timestamps = job.timestamps ?? false
-            if let threads { options.threads = threads }
+            let options = TranscriptionOptions(beamSize: job.beamSize ?? 1, threads: threads, timestamps: job.timestamps ?? false)
             let started = ContinuousClock.now
             do {
                 let samples = try AudioFile.readSpeech(path: file)
                 guard !samples.isEmpty else { throw HarkError(.unreadableAudio, "'\(file)' holds no audio.") }
-                let result = try transcriber.transcribe(samples, options: options)
+                let result = try await transcribe(samples, engine: engine, options: options, modelsDirectory: modelsDirectory)
                 var reply = WorkerMessage(type: .result)
                 reply.id = id
                 reply.text = result.text
@@ -102,5 +110,17 @@ public enum TranscriptionWorker {
             }
         }
         return 0
+    }
+
+    private static func transcribe(_ samples: [Float], engine: any TranscriptionEngine, options: TranscriptionOptions,
+                                   modelsDirectory: URL) async throws -> Transcript {
+        guard samples.count > 30 * 16_000 else { return try await engine.transcribe(samples, options: options) }
+        var pieceOptions = options
+        pieceOptions.timestamps = true
+        let whole = FileTranscription(engine: engine, options: pieceOptions, modelsDirectory: modelsDirectory)
+        let segments = try await whole.transcribe(samples: samples)
+        let text = segments.map { $0.text.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        return Transcript(text: text, tokens: [], noSpeechProbability: 0, averageLogProbability: 0,
+                          isSilence: segments.isEmpty, processingTime: 0, segments: segments)
     }
 }

@@ -20,6 +20,10 @@ public struct HarkError: Error, Sendable, Hashable, CustomStringConvertible {
         case modelMissing
         case modelCorrupt
         case internalFailure
+        /// No transcription endpoint answered; the work stays queued and is tried again later.
+        case remoteUnavailable
+        /// The service is at its limit (a full queue); try again later.
+        case busy
     }
 
     public let code: Code

@@ -1,0 +1,85 @@
+import Foundation
+import Hark
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `hark serve`: the recorder, its sessions and an OpenAI-compatible transcription API over HTTP,
+/// plus a web page. Run it as a service (`run()` or inside a `ServiceGroup`); on graceful shutdown
+/// the recording in progress is stopped and saved and the event streams end.
+public struct HarkServer: Service {
+    public let configuration: ServerConfiguration
+    let recorder: RecorderController
+    let transcriptions: TranscriptionQueue?
+    let logger: Logger
+    let onRunning: @Sendable (Int) async -> Void
+
+    /// `onRunning` gets the port actually bound (useful with port 0).
+    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "hark.serve"),
+                onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws {
+        guard configuration.token != nil || ServerConfiguration.isLoopback(configuration.host) else {
+            throw HarkError.invalidConfiguration("""
+                serving on '\(configuration.host)' would let anyone on the network record and read sessions; \
+                set an access token (--token or HARK_TOKEN) or bind to 127.0.0.1
+                """)
+        }
+        self.configuration = configuration
+        self.logger = logger
+        self.onRunning = onRunning
+        recorder = RecorderController(configuration: configuration.recorder)
+        transcriptions = try configuration.transcription.map { try TranscriptionQueue(workers: $0, limit: configuration.queueLimit) }
+    }
+
+    public func run() async throws {
+        await recorder.begin()
+        await transcriptions?.begin()
+        let application = Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hark"),
+            onServerRunning: { [onRunning] channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        // The server stops when shutdown is asked for; the recorder is stopped first so that its
+        // event streams end and no connection is left open.
+        try await withGracefulShutdownHandler {
+            try await application.runService()
+        } onGracefulShutdown: { [recorder] in
+            Task { await recorder.shutdown() }
+        }
+        await recorder.shutdown()
+        await transcriptions?.shutdown()
+    }
+
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: APIErrorMiddleware())
+        if let token = configuration.token { router.add(middleware: TokenMiddleware(token: token)) }
+        router.get("/") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                     body: .init(byteBuffer: ByteBuffer(string: WebPage.html)))
+        }
+        router.get("/api/health") { _, _ in JSONBody(["status": "ok"]) }
+        addRecorderRoutes(to: router)
+        addEventRoutes(to: router)
+        addSessionRoutes(to: router)
+        addTranscriptionRoutes(to: router)
+        return router
+    }
+}
+
+/// Any `Encodable` as a JSON response (dates in ISO 8601, keys sorted).
+struct JSONBody<Value: Encodable & Sendable>: ResponseGenerator {
+    let value: Value
+    var status: HTTPResponse.Status = .ok
+    init(_ value: Value, status: HTTPResponse.Status = .ok) {
+        self.value = value
+        self.status = status
+    }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .iso8601
+        return Response(status: status, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: try encoder.encode(value))))
+    }
+}

@@ -1,0 +1,30 @@
+import Foundation
+import Hark
+
+/// How `hark serve` listens and what it runs.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 8765
+    /// Required (as `Authorization: Bearer …`, or `?token=` where a browser cannot send headers)
+    /// on every API route when set; `hark serve` refuses a non-loopback address without one.
+    public var token: String?
+    /// The recorder behind `/api/recorder` (its device, sessions folder, VAD mode, workers).
+    public var recorder: RecorderConfiguration
+    /// Workers for `POST /v1/audio/transcriptions`; nil answers it with 503 (no model installed).
+    public var transcription: WorkerPoolConfiguration?
+    /// Uploads waiting for a worker beyond those running; more get 429 with Retry-After.
+    public var queueLimit = 8
+    /// Largest upload accepted (OpenAI's own limit is 25 MB); larger gets 413.
+    public var maxUploadBytes = 25 * 1024 * 1024
+    /// Event-stream clients at once; more get 503.
+    public var maxEventClients = 32
+
+    public init(recorder: RecorderConfiguration) {
+        self.recorder = recorder
+    }
+
+    /// True for 127.0.0.0/8, ::1 and localhost: the only binds allowed without a token.
+    public static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}

@@ -1,0 +1,115 @@
+import Foundation
+import Hark
+
+/// The bounded queue behind `POST /v1/audio/transcriptions`: uploads are written to a private
+/// temporary folder and handed to a pool of worker processes. A request first reserves a place;
+/// when `limit` uploads already wait (beyond one per worker) it gets `busy`, which the route turns
+/// into 429 with a Retry-After estimated from recent job times — before its body is even read, so
+/// a crowd of clients cannot fill memory with uploads.
+actor TranscriptionQueue {
+    private let pool: TranscriptionWorkerPool
+    private let folder: URL
+    private let limit: Int
+    private var reserved = 0
+    private var nextID = 1
+    private var waiting: [Int: CheckedContinuation<WorkerOutcome, Never>] = [:]
+    private var recentSeconds: [Double] = []
+    private var collector: Task<Void, Never>?
+
+    init(workers: WorkerPoolConfiguration, limit: Int) throws {
+        var workers = workers
+        workers.queueLimit = limit + workers.size
+        // Timed segments for every answer: srt, vtt and verbose_json need them, and json and text
+        // are their joined text.
+        workers.options.timestamps = true
+        pool = TranscriptionWorkerPool(configuration: workers)
+
+        self.limit = limit + workers.size
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("hark-serve-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    func begin() {
+        guard collector == nil else { return }
+        let results = pool.results
+        collector = Task { [weak self] in
+            for await (job, outcome) in results {
+                if case .started = outcome { continue }
+                await self?.resolve(job.id, outcome)
+            }
+        }
+    }
+
+    /// A place in the queue, or `busy` with the seconds to wait.
+    struct Reservation: Sendable { fileprivate let id: Int }
+
+    func reserve() throws -> Reservation {
+        guard reserved < limit else {
+            throw APIError(.tooManyRequests, "All \(limit) transcription places are taken; try again in \(retryAfter) s.",
+                           code: "rate_limit_exceeded", retryAfter: retryAfter)
+        }
+        reserved += 1
+        defer { nextID += 1 }
+        return Reservation(id: nextID)
+    }
+
+    func release(_ reservation: Reservation) {
+        reserved = max(0, reserved - 1)
+    }
+
+    /// Transcribes `audio` (any file libsndfile reads) for a reservation, which it releases.
+    func transcribe(_ audio: [UInt8], fileExtension: String, reservation: Reservation) async throws -> WorkerMessage {
+        defer { reserved = max(0, reserved - 1) }
+        let file = folder.appendingPathComponent("\(reservation.id).\(fileExtension)")
+        guard FileManager.default.createFile(atPath: file.path, contents: Data(audio)) else {
+            throw HarkError(.writeFailed, "The server could not store the upload in '\(folder.path)'.")
+        }
+        defer { try? FileManager.default.removeItem(at: file) }
+        let started = ContinuousClock.now
+        let outcome = await withCheckedContinuation { continuation in
+            waiting[reservation.id] = continuation
+            Task { await submit(WorkerJob(id: reservation.id, file: file.path)) }
+        }
+        switch outcome {
+        case .transcribed(let reply):
+            recentSeconds.append((ContinuousClock.now - started).inSeconds)
+            if recentSeconds.count > 20 { recentSeconds.removeFirst() }
+            return reply
+        case .failed(let reason, let code) where code == .unreadableAudio || code == .unsupportedAudio:
+            // The worker names the file by its temporary path, which means nothing to the client.
+            let said = reason.replacingOccurrences(of: "'\(file.path)'", with: "the upload")
+            throw APIError(.badRequest, "The upload is not audio Hark can read: \(said)", code: "invalid_audio")
+        case .failed(let reason, _), .unavailable(let reason):
+            throw APIError(.serviceUnavailable, "Transcription failed: \(reason)")
+        case .interrupted, .started:
+            throw APIError(.serviceUnavailable, "The server is shutting down; try again.")
+        }
+    }
+
+    private func submit(_ job: WorkerJob) async {
+        if await !pool.submit(job) { resolve(job.id, .interrupted) }
+    }
+
+    private func resolve(_ id: Int, _ outcome: WorkerOutcome) {
+        waiting.removeValue(forKey: id)?.resume(returning: outcome)
+    }
+
+    /// Seconds until a place is likely free: the recent mean job time, times the queue ahead per
+    /// worker; at least 1.
+    var retryAfter: Int {
+        let mean = recentSeconds.isEmpty ? 2 : recentSeconds.reduce(0, +) / Double(recentSeconds.count)
+        let workers = Double(max(1, pool.configuration.size))
+        return max(1, Int((mean * Double(reserved) / workers).rounded(.up)))
+    }
+
+    /// Jobs waiting or running (for status and tests).
+    var outstanding: Int { reserved }
+
+    func shutdown() async {
+        await pool.shutdown()
+        for continuation in waiting.values { continuation.resume(returning: .interrupted) }
+        waiting.removeAll()
+        collector?.cancel()
+        try? FileManager.default.removeItem(at: folder)
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Hark
+import Hummingbird
+import MultipartKit
+
+extension HarkServer {
+    /// `POST /v1/audio/transcriptions` as OpenAI defines it (multipart `file`, `model`,
+    /// `response_format` json|text|srt|vtt|verbose_json, `language`, `prompt`), and `GET /v1/models`.
+    func addTranscriptionRoutes(to router: Router<BasicRequestContext>) {
+        let queue = transcriptions
+        let maxUpload = configuration.maxUploadBytes
+        router.get("/v1/models") { _, _ in JSONBody(ModelList()) }
+        router.post("/v1/audio/transcriptions") { request, _ -> Response in
+            guard let queue else {
+                throw APIError(.serviceUnavailable, "This server has no Whisper model to transcribe with; install it (`make models`) and restart `hark serve`.")
+            }
+            let boundary = try Self.boundary(of: request)
+            // A place first, then the body: a full queue answers 429 without reading the upload.
+            let reservation = try await queue.reserve()
+            let upload: Upload
+            do {
+                let body = try await request.body.collect(upTo: maxUpload)
+                upload = try Upload(body: body, boundary: boundary)
+            } catch {
+                await queue.release(reservation)
+                if (error as? any HTTPResponseError)?.status == .contentTooLarge {
+                    throw APIError(.contentTooLarge, "The file is larger than this server's limit of \(maxUpload / 1_048_576) MB.", code: "file_too_large")
+                }
+                throw error
+            }
+            let reply = try await queue.transcribe(upload.file, fileExtension: upload.fileExtension, reservation: reservation)
+            return upload.format.response(for: reply)
+        }
+    }
+
+    /// The multipart boundary, or a 400 that says what to send.
+    static func boundary(of request: Request) throws -> String {
+        let type = request.headers[.contentType] ?? ""
+        guard type.lowercased().hasPrefix("multipart/form-data"),
+              let range = type.range(of: "boundary=") else {
+            throw APIError(.badRequest, "Send the audio as multipart/form-data with a 'file' field (curl -F file=@speech.wav).")
+        }
+        var boundary = String(type[range.upperBound...].prefix { $0 != ";" })
+        if boundary.hasPrefix("\""), boundary.hasSuffix("\""), boundary.count >= 2 { boundary = String(boundary.dropFirst().dropLast()) }
+        return boundary
+    }
+}
+
+/// `GET /v1/models`: one name, which clients send back as `model` (any name is accepted).
+struct ModelList: Encodable, Sendable {
+    struct Model: Encodable, Sendable { var id = "whisper-1"; var object = "model"; var owned_by = "hark" }
+    var object = "list"
+    var data = [Model()]
+}
+
+/// The form of one transcription request, checked.
+struct Upload {
+    var file: [UInt8]
+    var fileExtension: String
+    var format: ResponseFormat
+
+    init(body: ByteBuffer, boundary: String) throws {
+        var fields: [String: String] = [:]
+        var fileData: [UInt8]?
+        var fileName = ""
+        var currentName: String?
+        var currentFileName: String?
+        var current: [UInt8] = []
+        let parser = MultipartParser(boundary: boundary)
+        parser.onHeader = { name, value in
+            guard name.lowercased() == "content-disposition" else { return }
+            currentName = Self.parameter("name", in: value)
+            currentFileName = Self.parameter("filename", in: value)
+        }
+        parser.onBody = { buffer in current += buffer.readBytes(length: buffer.readableBytes) ?? [] }
+        parser.onPartComplete = {
+            if currentName == "file" {
+                fileData = current
+                fileName = currentFileName ?? ""
+            } else if let name = currentName {
+                fields[name] = String(decoding: current, as: UTF8.self)
+            }
+            current = []
+            currentName = nil
+            currentFileName = nil
+        }
+        do {
+            try parser.execute(body)
+        } catch {
+            throw APIError(.badRequest, "The multipart body could not be read; send it as curl -F file=@speech.wav does.")
+        }
+        guard let fileData, !fileData.isEmpty else {
+            throw APIError(.badRequest, "The request has no 'file' part (or an empty one); send the audio as -F file=@speech.wav.", code: "missing_file")
+        }
+        let formatName = fields["response_format"] ?? "json"
+        guard let format = ResponseFormat(rawValue: formatName) else {
+            throw APIError(.badRequest, "response_format '\(formatName)' is not one of json, text, srt, vtt, verbose_json.")
+        }
+        if let language = fields["language"]?.lowercased(), !language.isEmpty, !["en", "english"].contains(language) {
+            throw APIError(.badRequest, "This server's model transcribes English only; leave out language or send 'en'.", code: "unsupported_language")
+        }
+        // `model` is accepted whatever it names (clients send "whisper-1"); `prompt` is accepted
+        // and not used: the local engine does not condition on earlier text.
+        file = fileData
+        let suffix = (fileName as NSString).pathExtension.lowercased()
+        fileExtension = !suffix.isEmpty && suffix.count <= 5 && suffix.allSatisfy({ $0.isLetter || $0.isNumber }) ? suffix : "audio"
+        self.format = format
+    }
+
+    /// `name="value"` from a Content-Disposition header.
+    static func parameter(_ name: String, in header: String) -> String? {
+        for piece in header.split(separator: ";") {
+            let part = piece.trimmingCharacters(in: .whitespaces)
+            guard part.lowercased().hasPrefix(name + "=") else { continue }
+            var value = String(part.dropFirst(name.count + 1))
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            return value
+        }
+        return nil
+    }
+}
+
+enum ResponseFormat: String {
+    case json, text, srt, vtt
+    case verboseJSON = "verbose_json"
+
+    func response(for reply: WorkerMessage) -> Response {
+        let text = reply.isSilence == true ? "" : (reply.text ?? "").trimmingCharacters(in: .whitespaces)
+        let segments = reply.isSilence == true ? [] : (reply.segments ?? [])
+        func plain(_ body: String, _ type: String) -> Response {
+            Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: body)))
+        }
+        switch self {
+        case .text: return plain(text + "\n", "text/plain; charset=utf-8")
+        case .srt: return plain(TranscriptFormat.srt.render(segments), TranscriptFormat.srt.contentType)
+        case .vtt: return plain(TranscriptFormat.vtt.render(segments), TranscriptFormat.vtt.contentType)
+        case .json: return plain(Self.encode(["text": text]), "application/json")
+        case .verboseJSON:
+            struct Segment: Encodable {
+                var id: Int; var seek = 0; var start: Double; var end: Double; var text: String
+                var tokens: [Int] = []; var temperature = 0.0; var avg_logprob = 0.0
+                var compression_ratio = 0.0; var no_speech_prob: Double
+            }
+            struct Verbose: Encodable { var task = "transcribe"; var language = "english"; var duration: Double; var text: String; var segments: [Segment] }
+            let noSpeech = reply.noSpeechProbability ?? 0
+            let verbose = Verbose(duration: segments.map(\.end).max() ?? 0, text: text,
+                                  segments: segments.enumerated().map { Segment(id: $0, start: $1.start, end: $1.end, text: $1.text, no_speech_prob: noSpeech) })
+            return plain(Self.encode(verbose), "application/json")
+        }
+    }
+
+    static func encode(_ value: some Encodable) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+    }
+}

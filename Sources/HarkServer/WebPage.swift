@@ -1,0 +1,176 @@
+/// The page `hark serve` shows at `/`: one file, no build step, no third-party scripts. With a
+/// token, open it as `/#token=TOKEN` (kept in the tab's sessionStorage, never sent in the URL
+/// except to the event stream and audio, which browsers fetch without headers).
+enum WebPage {
+    static let html = #"""
+<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Hark</title>
+<style>
+  :root { --bg:#111418; --panel:#1b2027; --text:#e6e9ee; --dim:#8b95a3; --rec:#e5484d; --ok:#46a758; --accent:#3e8ed0; }
+  * { box-sizing: border-box; }
+  body { margin:0; font:15px/1.45 system-ui, sans-serif; background:var(--bg); color:var(--text); }
+  header { display:flex; align-items:center; gap:16px; padding:14px 20px; background:var(--panel); }
+  h1 { font-size:20px; margin:0 12px 0 0; letter-spacing:.5px; }
+  button { font:inherit; border:0; border-radius:6px; padding:8px 18px; cursor:pointer; color:#fff; background:var(--accent); }
+  button#record { min-width:120px; font-weight:600; }
+  button#record.recording { background:var(--rec); }
+  select { font:inherit; background:var(--bg); color:var(--text); border:1px solid #333; border-radius:6px; padding:6px; }
+  #status { color:var(--dim); }
+  main { display:grid; grid-template-columns: 2fr 1fr; gap:18px; padding:18px 20px; }
+  section { background:var(--panel); border-radius:8px; padding:14px 16px; min-height:120px; }
+  h2 { font-size:14px; text-transform:uppercase; color:var(--dim); margin:0 0 10px; letter-spacing:.8px; }
+  .meter { height:14px; background:#0b0d10; border-radius:7px; overflow:hidden; margin:6px 0 12px; }
+  .meter > div { height:100%; width:0; background:var(--ok); transition:width 80ms linear; }
+  #vad.speech { color:var(--ok); font-weight:600; }
+  ol { list-style:none; padding:0; margin:0; }
+  li.segment { display:grid; grid-template-columns: 42px 70px 1fr; gap:8px; padding:6px 0; border-top:1px solid #262c35; }
+  li.segment .state { color:var(--dim); font-size:12px; }
+  li.segment .text.pending { color:var(--dim); font-style:italic; }
+  li.session { padding:6px 0; border-top:1px solid #262c35; cursor:pointer; }
+  li.session:hover { color:var(--accent); }
+  audio { height:28px; width:100%; }
+  #error { color:var(--rec); padding:0 20px; }
+</style>
+</head>
+<body>
+<header>
+  <h1>Hark</h1>
+  <button id="record">Record</button>
+  <label>VAD <select id="mode"></select></label>
+  <span id="status">connecting…</span>
+</header>
+<div id="error"></div>
+<main>
+  <section>
+    <h2>Live</h2>
+    <div>Level <span id="levelText">–</span></div>
+    <div class="meter"><div id="level"></div></div>
+    <div>Voice: <span id="vad">silence</span></div>
+    <h2 style="margin-top:16px">Segments <span id="sessionName"></span></h2>
+    <ol id="segments"></ol>
+  </section>
+  <section>
+    <h2>Sessions</h2>
+    <ol id="sessions"></ol>
+  </section>
+</main>
+<script>
+const hashToken = new URLSearchParams(location.hash.slice(1)).get("token");
+if (hashToken) { sessionStorage.setItem("harkToken", hashToken); history.replaceState(null, "", location.pathname); }
+const token = sessionStorage.getItem("harkToken");
+const $ = id => document.getElementById(id);
+const withToken = url => token ? url + (url.includes("?") ? "&" : "?") + "token=" + encodeURIComponent(token) : url;
+let recording = false, currentSession = null;
+
+async function api(method, path, body) {
+  const headers = token ? { Authorization: "Bearer " + token } : {};
+  if (body) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, { method, headers, body: body ? JSON.stringify(body) : undefined });
+  const data = (response.headers.get("content-type") || "").includes("json") ? await response.json() : await response.text();
+  if (!response.ok) throw new Error(data && data.error ? data.error.message : "HTTP " + response.status);
+  return data;
+}
+function showError(error) { $("error").textContent = error ? String(error.message || error) : ""; }
+
+function showStatus(status) {
+  recording = status.recording;
+  $("record").textContent = recording ? "■ Stop" : "● Record";
+  $("record").classList.toggle("recording", recording);
+  $("status").textContent = recording ? "recording " + status.sessionID : "idle · " + status.input;
+  const modes = [];
+  for (const d of status.availableVADModes) for (const s of ["low", "normal", "high"]) modes.push(d + (s === "normal" ? "" : ":" + s));
+  const select = $("mode");
+  if (select.options.length !== modes.length) select.innerHTML = modes.map(m => `<option>${m}</option>`).join("");
+  select.value = status.vadMode;
+}
+
+function segmentRow(id) {
+  let row = document.querySelector(`li.segment[data-id="${id}"]`);
+  if (!row) {
+    row = document.createElement("li");
+    row.className = "segment"; row.dataset.id = id;
+    row.innerHTML = `<span>#${id}</span><span class="state">saved</span><span class="text pending">…</span>`;
+    $("segments").appendChild(row);
+  }
+  return row;
+}
+function setText(id, text, state) {
+  const row = segmentRow(id);
+  row.querySelector(".state").textContent = state;
+  const cell = row.querySelector(".text");
+  cell.textContent = text; cell.classList.toggle("pending", state !== "done");
+}
+
+const handlers = {
+  recordingStarted: e => { currentSession = e.sessionID; $("segments").innerHTML = ""; $("sessionName").textContent = e.sessionID; refresh(); },
+  recordingStopped: () => { refresh(); loadSessions(); },
+  audioLevel: e => { const db = 20 * Math.log10(Math.max(e.rms, 1e-5));
+                     $("levelText").textContent = db.toFixed(1) + " dB"; $("level").style.width = Math.max(0, Math.min(100, (db + 70) * 100 / 70)) + "%"; },
+  speechDetected: e => { $("vad").textContent = e.isSpeech ? "SPEECH " + e.probability.toFixed(2) : "silence";
+                         $("vad").classList.toggle("speech", e.isSpeech); },
+  segmentSaved: e => segmentRow(e.segment.id),
+  transcriptionQueued: e => setText(e.segmentID, "…", "queued"),
+  transcriptionComplete: e => setText(e.segmentID, e.text || "(no speech)", "done"),
+  transcriptionFailed: e => setText(e.segmentID, "failed: " + e.reason, "failed"),
+  vadModeChanged: () => refresh(),
+  recorderError: e => showError(e.message),
+  audioDropped: e => showError("audio dropped: " + JSON.stringify(e)),
+};
+function connect() {
+  const source = new EventSource(withToken("/api/events"));
+  for (const [name, handle] of Object.entries(handlers)) source.addEventListener(name, m => handle(JSON.parse(m.data)));
+  source.onopen = () => { showError(""); refresh(); };
+  source.onerror = () => $("status").textContent = "reconnecting…";
+}
+
+async function refresh() { try { showStatus(await api("GET", "/api/recorder")); } catch (e) { showError(e); } }
+
+async function loadSessions() {
+  try {
+    const sessions = await api("GET", "/api/sessions");
+    $("sessions").innerHTML = "";
+    for (const s of sessions) {
+      const li = document.createElement("li");
+      li.className = "session";
+      li.textContent = `${s.id} · ${s.segments} segments · ${s.transcribed} transcribed`;
+      li.onclick = () => openSession(s.id, li);
+      $("sessions").appendChild(li);
+    }
+  } catch (e) { showError(e); }
+}
+async function openSession(id, li) {
+  const manifest = await api("GET", "/api/sessions/" + encodeURIComponent(id));
+  const list = document.createElement("ol");
+  for (const seg of manifest.segments) {
+    const item = document.createElement("li");
+    const t = seg.transcription;
+    item.innerHTML = `<div>#${seg.id} ${t && t.state === "done" ? "" : "(" + (t ? t.state : "untranscribed") + ")"}</div>`;
+    item.querySelector("div").append(t && t.text ? " " + t.text : "");
+    const audio = document.createElement("audio");
+    audio.controls = true; audio.preload = "none";
+    audio.src = withToken(`/api/sessions/${encodeURIComponent(id)}/segments/${seg.id}`);
+    item.appendChild(audio);
+    list.appendChild(item);
+  }
+  li.replaceChildren(li.firstChild, list);
+}
+
+$("record").onclick = async () => {
+  $("record").disabled = true;
+  try { showStatus(await api("POST", recording ? "/api/recorder/stop" : "/api/recorder/start")); showError(""); }
+  catch (e) { showError(e); }
+  $("record").disabled = false;
+  loadSessions();
+};
+$("mode").onchange = async () => { try { showStatus(await api("PUT", "/api/recorder/vad-mode", { mode: $("mode").value })); } catch (e) { showError(e); } };
+
+refresh(); loadSessions(); connect();
+</script>
+</body>
+</html>
+"""#
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import Hark
+import HarkServer
+import Logging
+import ServiceLifecycle
+
+/// `hark serve`: the recorder, its sessions and an OpenAI-compatible transcription API over HTTP.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the recorder, its sessions, a web page and an OpenAI-compatible transcription API.",
+        discussion: """
+            Open http://127.0.0.1:8765/ for the web page (record button, live level, segments and \
+            transcripts as they arrive, past sessions with playback).
+
+            API (JSON unless noted):
+              GET  /api/recorder                 status        POST /api/recorder/start|stop
+              PUT  /api/recorder/vad-mode        {"mode":"silero:high"}
+              GET  /api/devices                  capture devices
+              GET  /api/events                   Server-Sent Events: the recorder's events
+              GET  /api/sessions[/ID]            sessions, one session's manifest
+              GET  /api/sessions/ID/transcript?format=txt|srt|vtt|json
+              GET  /api/sessions/ID/segments/N   the segment's WAV      DELETE /api/sessions/ID
+              POST /v1/audio/transcriptions      OpenAI-compatible (multipart file, response_format)
+
+            Examples:
+              hark serve
+              curl -F file=@speech.wav -F model=whisper-1 http://127.0.0.1:8765/v1/audio/transcriptions
+              HARK_TOKEN=secret hark serve --host 0.0.0.0      (a token is required off loopback)
+
+            Ctrl-C stops the server; a recording in progress is stopped and saved first.
+            """)
+
+    @Option(help: "Address to listen on. Anything but loopback needs a token.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Port to listen on (0 picks a free one and prints it).")
+    var port = 8765
+
+    @Option(help: ArgumentHelp("Access token clients must send (default: $HARK_TOKEN). Prefer the variable: options show in `ps`.",
+                               valueName: "TOKEN"))
+    var token: String?
+
+    @Option(help: ArgumentHelp("Capture device for the recorder (index or part of its name).", valueName: "DEVICE"))
+    var device: String?
+
+    @Option(help: ArgumentHelp("Sessions folder (default: $HARK_SESSIONS_DIR or $XDG_DATA_HOME/hark/sessions).", valueName: "DIR"))
+    var out: String?
+
+    @Option(help: "VAD mode the recorder starts with.")
+    var vad = "silero"
+
+    @Option(help: ArgumentHelp("Whisper model folder (default: the installed tiny.en).", valueName: "DIR"))
+    var model: String?
+
+    @Option(help: "Worker processes for the transcription API (the recorder has its own).")
+    var workers: Int?
+
+    @Option(help: "Beam size for the transcription API: 1 is greedy and fastest, 5 is faster-whisper's default.")
+    var beamSize = 5
+
+    @Option(help: "Uploads that may wait for a worker; more are answered 429 with Retry-After.")
+    var queue = 8
+
+    @Option(help: ArgumentHelp("Largest upload accepted, in MB.", valueName: "MB"))
+    var maxUpload = 25
+
+    func validate() throws {
+        if VADMode(argument: vad) == nil { throw ValidationError("Unknown VAD mode '\(vad)'. Use silero, energy, manual, or e.g. silero:high.") }
+        if !(0...65535).contains(port) { throw ValidationError("--port must be 0…65535.") }
+        if queue < 0 { throw ValidationError("--queue must be 0 or more.") }
+        if maxUpload < 1 { throw ValidationError("--max-upload must be at least 1 MB.") }
+        if !(1...10).contains(beamSize) { throw ValidationError("--beam-size must be 1…10.") }
+    }
+
+    func run() async throws {
+        var recorder = RecorderConfiguration()
+        if let device { recorder.input = .device(DeviceSelector(argument: device)) }
+        if let out { recorder.sessionsDirectory = URL(fileURLWithPath: out, isDirectory: true) }
+        recorder.vadMode = VADMode(argument: vad)!
+        recorder.transcription = try WorkerSetup.configuration(model: model, workers: nil, quiet: true)
+        var configuration = ServerConfiguration(recorder: recorder)
+        configuration.host = host
+        configuration.port = port
+        configuration.token = token ?? ProcessInfo.processInfo.environment["HARK_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.queueLimit = queue
+        configuration.maxUploadBytes = maxUpload * 1_048_576
+        if var api = recorder.transcription {
+            if let workers { api.size = workers }
+            api.options.beamSize = beamSize
+            configuration.transcription = api
+        } else {
+            FileHandle.standardError.write(Data("warning: no Whisper model installed; the recorder saves segments untranscribed and /v1/audio/transcriptions answers 503. Run `make models`.\n".utf8))
+        }
+        var logger = Logger(label: "hark.serve")
+        logger.logLevel = .warning
+        let host = host
+        let server: HarkServer
+        do {
+            server = try HarkServer(configuration: configuration, logger: logger) { port in
+                let address = "http://\(host.contains(":") ? "[\(host)]" : host):\(port)/"
+                FileHandle.standardOutput.write(Data("hark serve: listening on \(address)\n".utf8))
+            }
+        } catch let error as HarkError {
+            throw ValidationError(error.message)
+        }
+        let group = ServiceGroup(configuration: .init(services: [server], gracefulShutdownSignals: [.sigint, .sigterm], logger: logger))
+        try await group.run()
+    }
+}
