@@ -4,7 +4,8 @@
 set -eu
 
 packages="pkg-config portaudio19-dev libsndfile1-dev libsoxr-dev libopenblas-dev \
-pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox libsox-fmt-all tmux libncurses-dev"
+pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox libsox-fmt-all tmux libncurses-dev \
+chromium fonts-liberation fonts-dejavu-core nginx-light wrk curl"
 
 missing=""
 for p in $packages; do

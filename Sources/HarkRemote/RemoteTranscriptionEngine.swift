@@ -37,7 +37,8 @@ public struct RemoteEngineConfiguration: Sendable {
 /// to one endpoint; a connection failure, timeout, 5xx or 429 moves on to the next (requests
 /// rotate over the endpoints so that several share the work). When every endpoint failed every
 /// round it throws `remoteUnavailable`, which the recorder's durable queue treats as "try later",
-/// never as a spent attempt. A 4xx other than 408/429 is the request's own fault: `invalidInput`.
+/// never as a spent attempt. So is 401/403 (a token to fix); any other 4xx is the request's own
+/// fault: `invalidInput`.
 public actor RemoteTranscriptionEngine: TranscriptionEngine {
     public nonisolated let configuration: RemoteEngineConfiguration
     private let session: URLSession
@@ -113,7 +114,8 @@ public actor RemoteTranscriptionEngine: TranscriptionEngine {
                 return .failure(.unavailable("an answer that is not transcription JSON"))
             }
             return .success(reply)
-        case 408, 429, 500...: return .failure(.unavailable("HTTP \(status): \(message)"))
+        // A wrong token is fixed by the user, not by the audio: wait for it like for an outage.
+        case 401, 403, 408, 429, 500...: return .failure(.unavailable("HTTP \(status): \(message)"))
         default: return .failure(.rejected("HTTP \(status): \(message)"))
         }
     }

@@ -31,8 +31,7 @@ public struct HarkServer: Service {
     }
 
     public func run() async throws {
-        await recorder.begin()
-        await transcriptions?.begin()
+        await prepare()
         let application = Application(
             router: makeRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hark"),
@@ -45,6 +44,17 @@ public struct HarkServer: Service {
         } onGracefulShutdown: { [recorder] in
             Task { await recorder.shutdown() }
         }
+        await finish()
+    }
+
+    /// Starts relaying the recorder's events and collecting transcription results.
+    func prepare() async {
+        await recorder.begin()
+        await transcriptions?.begin()
+    }
+
+    /// Stops the recorder (saving what is open) and the workers.
+    func finish() async {
         await recorder.shutdown()
         await transcriptions?.shutdown()
     }

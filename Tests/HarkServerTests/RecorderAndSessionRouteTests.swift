@@ -1,0 +1,157 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+@testable import HarkServer
+import Hark
+
+/// Recorder control and the sessions API, through a real recording of `speech.wav` with real
+/// transcription workers.
+@Suite(.timeLimit(.minutes(3)), .enabled(if: ServerFixtures.whisperInstalled, "run `make models`"))
+struct RecorderAndSessionRouteTests {
+    @Test func recordThenReadEverythingBackThenDelete() async throws {
+        let sessions = try ServerFixtures.temporaryFolder("routes")
+        try await ServerFixtures.withServer(ServerFixtures.configuration(sessions: sessions)) { client in
+            try await client.execute(uri: "/api/recorder", method: .get) { response in
+                #expect(ServerFixtures.json(response)["recording"] as? Bool == false)
+            }
+            try await client.execute(uri: "/api/recorder/vad-mode", method: .put, body: ByteBuffer(string: #"{"mode":"loud"}"#)) { response in
+                #expect(response.status == .badRequest)
+                #expect(ServerFixtures.errorMessage(response).contains("not a VAD mode"))
+            }
+            try await client.execute(uri: "/api/recorder/vad-mode", method: .put, body: ByteBuffer(string: "mode=x")) { response in
+                #expect(response.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/recorder/vad-mode", method: .put, body: ByteBuffer(string: #"{"mode":"silero:high"}"#)) { response in
+                #expect(ServerFixtures.json(response)["vadMode"] as? String == "silero:high")
+            }
+            let id = try await client.execute(uri: "/api/recorder/start", method: .post) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                return ServerFixtures.json(response)["sessionID"] as? String ?? ""
+            }
+            // The file input ends by itself; transcription finishes in the background.
+            let deadline = ContinuousClock.now + .seconds(90)
+            while true {
+                let done = try await client.execute(uri: "/api/sessions", method: .get) { response in
+                    let list = (try? JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [[String: Any]]) ?? []
+                    return list.first.map { ($0["state"] as? String == "stopped") && ($0["transcribed"] as? Int == 4) } ?? false
+                }
+                if done { break }
+                try #require(ContinuousClock.now < deadline, "the session was not transcribed in time")
+                try await Task.sleep(for: .milliseconds(200))
+            }
+            try await client.execute(uri: "/api/sessions/\(id)", method: .get) { response in
+                #expect((ServerFixtures.json(response)["segments"] as? [Any])?.count == 4)
+            }
+            for (format, marker) in [("txt", "lazy dog"), ("srt", " --> "), ("vtt", "WEBVTT"), ("json", "\"segments\"")] {
+                try await client.execute(uri: "/api/sessions/\(id)/transcript?format=\(format)", method: .get) { response in
+                    #expect(String(buffer: response.body).contains(marker), "\(format)")
+                }
+            }
+            try await client.execute(uri: "/api/sessions/\(id)/transcript?format=doc", method: .get) { response in
+                #expect(response.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/sessions/\(id)/segments/2", method: .get) { response in
+                #expect(response.headers[.contentType] == "audio/wav")
+                #expect(String(buffer: response.body.getSlice(at: 0, length: 4)!) == "RIFF")
+            }
+            try await client.execute(uri: "/api/sessions/\(id)/segments/99", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(ServerFixtures.errorMessage(response).contains("no saved segment 99"))
+            }
+            try await client.execute(uri: "/api/sessions/\(id)/segments/first", method: .get) { response in
+                #expect(response.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/sessions/..%2F..%2Fetc", method: .get) { response in
+                #expect(response.status == .badRequest || response.status == .notFound)
+            }
+            try await client.execute(uri: "/api/sessions/2020-01-01T00-00-00Z", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+            try await client.execute(uri: "/api/sessions/\(id)", method: .delete) { response in
+                #expect(response.status == .noContent)
+            }
+            try await client.execute(uri: "/api/sessions/\(id)", method: .get) { response in
+                #expect(response.status == .notFound)
+            }
+            #expect(!FileManager.default.fileExists(atPath: sessions.appendingPathComponent(id).path))
+            try await client.execute(uri: "/api/recorder/stop", method: .post) { response in
+                #expect(response.status == .conflict || response.status == .ok)
+            }
+            try await client.execute(uri: "/no/such/route", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(ServerFixtures.errorMessage(response).contains("No such route"))
+            }
+        }
+    }
+
+    @Test func theSessionBeingRecordedCannotBeDeleted() async throws {
+        let sessions = try ServerFixtures.temporaryFolder("routes")
+        var configuration = ServerFixtures.configuration(sessions: sessions)
+        configuration.recorder.input = .file(path: ServerFixtures.speech, pacing: .realTime)
+        configuration.recorder.transcription = nil
+        try await ServerFixtures.withServer(configuration) { client in
+            let id = try await client.execute(uri: "/api/recorder/start", method: .post) {
+                ServerFixtures.json($0)["sessionID"] as? String ?? ""
+            }
+            try await client.execute(uri: "/api/recorder/start", method: .post) { response in
+                #expect(response.status == .conflict)
+            }
+            try await client.execute(uri: "/api/sessions/\(id)", method: .delete) { response in
+                #expect(response.status == .conflict)
+                #expect(ServerFixtures.errorMessage(response).contains("being recorded"))
+            }
+            try await client.execute(uri: "/api/recorder/stop", method: .post) { response in
+                #expect(ServerFixtures.json(response)["recording"] as? Bool == false)
+            }
+            try await client.execute(uri: "/api/recorder/stop", method: .post) { response in
+                #expect(response.status == .conflict, "stopping twice: \(String(buffer: response.body))")
+            }
+        }
+    }
+}
+
+@Suite struct AccessTests {
+    @Test func aTokenGuardsEveryAPIRouteButNotThePage() async throws {
+        let sessions = try ServerFixtures.temporaryFolder("token")
+        var configuration = ServerFixtures.configuration(sessions: sessions, token: "s3cret")
+        configuration.transcription = nil
+        try await ServerFixtures.withServer(configuration) { client in
+            for uri in ["/api/recorder", "/api/sessions", "/api/events", "/v1/models"] {
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .unauthorized, "\(uri)")
+                    #expect(ServerFixtures.errorMessage(response).contains("Bearer"))
+                }
+                try await client.execute(uri: uri, method: .get, headers: [.authorization: "Bearer wrong"]) { response in
+                    #expect(response.status == .unauthorized, "\(uri)")
+                    #expect(ServerFixtures.errorMessage(response).contains("wrong"))
+                }
+            }
+            try await client.execute(uri: "/api/sessions", method: .get, headers: [.authorization: "Bearer s3cret"]) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/api/recorder?token=s3cret", method: .get) { response in
+                #expect(response.status == .ok)
+            }
+            try await client.execute(uri: "/", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("<title>Hark</title>"))
+            }
+            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: [.authorization: "Bearer s3cret"]) { response in
+                #expect(response.status == .serviceUnavailable, "no workers configured")
+                #expect(ServerFixtures.errorMessage(response).contains("make models"))
+            }
+        }
+    }
+
+    @Test func aNonLoopbackAddressNeedsAToken() throws {
+        var configuration = ServerFixtures.configuration(sessions: URL(fileURLWithPath: "/tmp"))
+        configuration.host = "0.0.0.0"
+        #expect(throws: HarkError.self) { try HarkServer(configuration: configuration) }
+        configuration.token = "t"
+        _ = try HarkServer(configuration: configuration)
+        #expect(ServerConfiguration.isLoopback("127.0.0.1") && ServerConfiguration.isLoopback("::1"))
+        #expect(!ServerConfiguration.isLoopback("192.168.1.2"))
+    }
+}
