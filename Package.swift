@@ -102,7 +102,7 @@ let package = Package(
         .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkAudio"],
                     resources: [], swiftSettings: swiftSettings),
         .testTarget(name: "HarkServerTests",
-                    dependencies: ["HarkServer", "HarkRemote", .product(name: "HummingbirdTesting", package: "hummingbird")],
+                    dependencies: ["HarkServer", "HarkRemote", "HarkAudio", .product(name: "HummingbirdTesting", package: "hummingbird")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "harkTests", dependencies: ["Hark", .product(name: "Subprocess", package: "swift-subprocess")], swiftSettings: swiftSettings),
     ]

@@ -114,7 +114,7 @@ const handlers = {
                          $("vad").classList.toggle("speech", e.isSpeech); },
   segmentSaved: e => segmentRow(e.segment.id),
   transcriptionQueued: e => setText(e.segmentID, "…", "queued"),
-  transcriptionComplete: e => setText(e.segmentID, e.text || "(no speech)", "done"),
+  transcriptionComplete: e => { setText(e.segmentID, e.text || "(no speech)", "done"); loadSessions(); },
   transcriptionFailed: e => setText(e.segmentID, "failed: " + e.reason, "failed"),
   vadModeChanged: () => refresh(),
   recorderError: e => showError(e.message),

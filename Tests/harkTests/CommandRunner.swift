@@ -26,8 +26,13 @@ final class HarkProcess: Sendable {
         let captured = Mutex((stdout: Data(), stderr: Data()))
     }
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = Self.executable
+    convenience init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        try self.init(executable: Self.executable.path, arguments, environment: environment)
+    }
+
+    /// Any program, run the same way (curl, nginx).
+    init(executable: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
@@ -49,6 +54,8 @@ final class HarkProcess: Sendable {
     var stderr: String { output.captured.withLock { String(decoding: $0.stderr, as: UTF8.self) } }
 
     func interrupt() { process.interrupt() }
+
+    func send(_ signal: Int32) { kill(process.processIdentifier, signal) }
 
     var processIdentifier: Int32 { process.processIdentifier }
 
@@ -78,10 +85,9 @@ final class HarkProcess: Sendable {
     }
 
     /// Runs to completion.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) async throws
-        -> (status: Int32, stdout: String, stderr: String)
-    {
-        let process = try HarkProcess(arguments, environment: environment)
+    static func run(executable: String = HarkProcess.executable.path, _ arguments: [String],
+                    environment: [String: String] = [:]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = try HarkProcess(executable: executable, arguments, environment: environment)
         let status = try await process.exitStatus()
         return (status, process.stdout, process.stderr)
     }

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+/// `hark serve` as a user runs it: the real process on a real port, the virtual microphone, and
+/// the web page in headless Chromium.
+@Suite("hark serve", .serialized, .timeLimit(.minutes(4)))
+struct ServeCommandTests {
+    /// Starts `hark serve --port 0 …` and returns it with the port it printed.
+    static func serve(_ arguments: [String], environment: [String: String] = [:]) async throws -> (HarkProcess, Int) {
+        let process = try HarkProcess(["serve", "--port", "0"] + arguments, environment: environment)
+        try await process.waitForOutput("listening on http://", timeout: .seconds(60))
+        let line = process.stdout.split(separator: "\n").first { $0.contains("listening on") } ?? ""
+        let port = Int(line.split(separator: ":").last?.filter(\.isNumber) ?? "") ?? 0
+        try #require(port > 0, "no port in: \(line)")
+        return (process, port)
+    }
+
+    @Test(.enabled(if: TranscribeCommandTests.modelInstalled, "run `make models`"),
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "chromium is needed (make deps)"))
+    func theWebPageRecordsShowsTranscriptsAndPlaysSessions() async throws {
+        try await TUITests.startMicrophone()
+        let out = try temporaryFolder("serve-page")
+        let (server, port) = try await Self.serve(["--out", out.path], environment: ["PULSE_RUNTIME_PATH": TUITests.pulse])
+        defer { server.interrupt() }
+        let browser = try await HeadlessChromium(width: 1100, height: 800)
+        do {
+            try await browser.open("http://127.0.0.1:\(port)/")
+            try await browser.waitUntil(#"document.getElementById("status").textContent.startsWith("idle")"#)
+            _ = try await browser.evaluate(#"document.getElementById("record").click()"#)
+            try await browser.waitUntil(#"document.getElementById("record").classList.contains("recording")"#)
+            _ = try await Tmux.runProcess(HarkProcess.repository.appendingPathComponent("scripts/virtual-mic.sh").path,
+                                      ["play", HarkProcess.speech], environment: ["PULSE_RUNTIME_PATH": TUITests.pulse])
+            // Transcripts reach the page over the event stream as each utterance is done.
+            try await browser.waitUntil("""
+                [...document.querySelectorAll("li.segment .state")].filter(e => e.textContent === "done").length === 4
+                """, timeout: .seconds(90))
+            let texts = try await browser.evaluate(#"[...document.querySelectorAll("li.segment .text")].map(e => e.textContent).join(" | ")"#)
+            #expect(texts.lowercased().contains("lazy dog"), "\(texts)")
+            #expect(texts.lowercased().contains("then we are done"), "\(texts)")
+
+            // The screenshot shows what a person would see: the red stop button, four rows.
+            let png = try await browser.screenshot()
+            let shots = HarkProcess.repository.appendingPathComponent(".build/test-artifacts")
+            try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
+            try png.write(to: shots.appendingPathComponent("serve-page-recording.png"))
+            let image = try PNGImage(data: png)
+            #expect(image.width == 1100 && image.height == 800)
+            let red = image.fraction { r, g, b in r > 200 && g < 100 && b < 110 }
+            let dark = image.fraction { r, g, b in r < 40 && g < 45 && b < 50 }
+            #expect(red > 0.001, "the red stop button is drawn (\(red))")
+            #expect(dark > 0.5, "the dark page is drawn (\(dark))")
+
+            _ = try await browser.evaluate(#"document.getElementById("record").click()"#)
+            try await browser.waitUntil(#"!document.getElementById("record").classList.contains("recording")"#)
+            try await browser.waitUntil(#"document.querySelectorAll("li.session").length === 1"#)
+            _ = try await browser.evaluate(#"document.querySelector("li.session").click()"#)
+            try await browser.waitUntil(#"document.querySelectorAll("li.session audio").length === 4"#)
+            let audio = try await browser.evaluate("""
+                fetch(document.querySelector("li.session audio").src).then(r => r.status + " " + r.headers.get("content-type"))
+                """)
+            #expect(audio.contains("200 audio"), "\(audio)")
+            try await browser.screenshot().write(to: shots.appendingPathComponent("serve-page-sessions.png"))
+        } catch {
+            await browser.close()
+            throw error
+        }
+        await browser.close()
+        server.interrupt()
+        #expect(try await server.exitStatus() == 0, "\(server.stderr)")
+    }
+
+    @Test(.enabled(if: TranscribeCommandTests.modelInstalled, "run `make models`"))
+    func eventsStreamAndCtrlCSavesTheUtteranceInProgress() async throws {
+        let out = try temporaryFolder("serve-sse")
+        let (server, port) = try await Self.serve(["--out", out.path, "--vad", "energy"])
+        // The recorder reads the default device; without one, starting is a clear 4xx/5xx.
+        let curl = try CurlStream(url: "http://127.0.0.1:\(port)/api/events?meters=false")
+        defer { curl.stop() }
+        try await curl.waitFor(": hark events")
+        let (status, body) = try await Curl.request("POST", "http://127.0.0.1:\(port)/api/recorder/start")
+        if status == 200 {
+            try await curl.waitFor("event: recordingStarted")
+            #expect(body.contains("\"recording\":true"))
+        } else {
+            #expect(body.contains("\"error\""), "\(body)")
+        }
+        server.interrupt()
+        #expect(try await server.exitStatus() == 0, "\(server.stderr)")
+        if status == 200 {
+            try await curl.waitFor("event: recordingStopped")
+            let manifest = try String(contentsOf: out.appendingPathComponent(try #require(
+                FileManager.default.contentsOfDirectory(atPath: out.path).first)).appendingPathComponent("session.json"), encoding: .utf8)
+            #expect(manifest.contains("\"state\" : \"stopped\"") || manifest.contains("\"state\":\"stopped\""), "\(manifest.prefix(400))")
+        }
+    }
+
+    @Test func aPublicAddressWithoutATokenIsRefused() async throws {
+        let result = try await HarkProcess.run(["serve", "--host", "0.0.0.0", "--port", "0"], environment: ["HARK_TOKEN": ""])
+        #expect(result.status != 0)
+        #expect(result.stderr.contains("access token"), "\(result.stderr)")
+    }
+}
+
+typealias Tmux = TUITests.Tmux
+
+/// `curl -N` reading an event stream in the background.
+final class CurlStream: Sendable {
+    let process: HarkProcess
+    init(url: String) throws {
+        process = try HarkProcess(executable: "/usr/bin/curl", ["-sN", url])
+    }
+    func waitFor(_ text: String) async throws { try await process.waitForOutput(text, timeout: .seconds(60)) }
+    func stop() { process.interrupt() }
+}
+
+enum Curl {
+    /// One request; the status and the body.
+    static func request(_ method: String, _ url: String, arguments: [String] = []) async throws -> (Int, String) {
+        let result = try await HarkProcess.run(executable: "/usr/bin/curl",
+                                               ["-s", "-X", method, "-w", "\n%{http_code}", url] + arguments)
+        var lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false)
+        let status = Int(lines.popLast() ?? "") ?? 0
+        return (status, lines.joined(separator: "\n"))
+    }
+}
