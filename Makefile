@@ -3,7 +3,7 @@ SWIFT ?= swift
 TSAN_SCRATCH := .build-tsan
 space := $(subst ,, )
 
-.PHONY: deps models build release demo test test-unit test-tsan bench bench-latency bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
+.PHONY: deps models build release demo test test-unit test-tsan bench bench-serve bench-latency bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
 
 deps:            ## Debian packages Hark builds and tests against
 	scripts/install-deps.sh
@@ -51,6 +51,10 @@ bench: deps      ## capture-path figures: callback cost, consumer CPU share, liv
 	scripts/virtual-mic.sh start
 	( for i in 1 2; do PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} scripts/virtual-mic.sh play Tests/Fixtures/speech.wav; done ) & \
 		PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} $(BENCH) live 30; wait
+
+bench-serve: deps models  ## load on hark serve's transcription API with wrk: throughput, p50/p95, 429s, memory
+	$(SWIFT) build -c release --product hark
+	scripts/bench-serve.sh .build/release/hark
 
 REF_VENV := .build/ref-venv
 REF_PY := $(REF_VENV)/bin/python
