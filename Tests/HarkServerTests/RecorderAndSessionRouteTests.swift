@@ -138,6 +138,18 @@ struct RecorderAndSessionRouteTests {
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("<title>Hark</title>"))
             }
+            try await client.execute(uri: "/api/health", method: .get, headers: [.authorization: "Bearer s3cret"]) { response in
+                #expect(String(buffer: response.body) == #"{"status":"ok"}"#)
+            }
+            // A list of inputs where there are some (the virtual microphone), else a clear error.
+            try await client.execute(uri: "/api/devices", method: .get, headers: [.authorization: "Bearer s3cret"]) { response in
+                let body = String(buffer: response.body)
+                if response.status == .ok {
+                    #expect(body.hasPrefix("["), "\(body)")
+                } else {
+                    #expect(response.status.code >= 400 && body.contains("\"message\""), "\(body)")
+                }
+            }
             try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: [.authorization: "Bearer s3cret"]) { response in
                 #expect(response.status == .serviceUnavailable, "no workers configured")
                 #expect(ServerFixtures.errorMessage(response).contains("make models"))
