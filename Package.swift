@@ -93,17 +93,18 @@ let package = Package(
 
         // Test support: counts heap allocations made on one thread (see its header for why).
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),
+        .target(name: "HarkTestSupport", path: "Tests/HarkTestSupport", swiftSettings: swiftSettings),
         .testTarget(name: "HarkCoreTests", dependencies: ["HarkCore"], swiftSettings: swiftSettings),
         .testTarget(name: "HarkAudioTests", dependencies: ["HarkAudio", "CAllocationCounter"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "HarkVADTests", dependencies: ["HarkVAD", "HarkAudio", "CAllocationCounter"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "HarkWhisperTests", dependencies: ["HarkWhisper", "HarkAudio"], swiftSettings: swiftSettings),
-        .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkAudio"],
+        .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkAudio", "HarkTestSupport"],
                     resources: [], swiftSettings: swiftSettings),
         .testTarget(name: "HarkServerTests",
-                    dependencies: ["HarkServer", "HarkRemote", "HarkAudio", .product(name: "HummingbirdTesting", package: "hummingbird")],
+                    dependencies: ["HarkServer", "HarkRemote", "HarkAudio", "HarkTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "harkTests", dependencies: ["Hark", .product(name: "Subprocess", package: "swift-subprocess")], swiftSettings: swiftSettings),
+        .testTarget(name: "harkTests", dependencies: ["Hark", "HarkTestSupport", .product(name: "Subprocess", package: "swift-subprocess")], swiftSettings: swiftSettings),
     ]
 )

@@ -1,4 +1,5 @@
 import Foundation
+import HarkTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -10,27 +11,14 @@ enum ServerFixtures {
         .deletingLastPathComponent().deletingLastPathComponent()
     static let speech = repository.appendingPathComponent("Tests/Fixtures/speech.wav").path
 
-    /// The built `hark` (beside the test bundle), the transcription worker.
-    static let harkExecutable: String = {
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while folder.path != "/" {
-            let candidate = folder.appendingPathComponent("hark")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
-            folder.deleteLastPathComponent()
-        }
-        return repository.appendingPathComponent(".build/debug/hark").path
-    }()
+    static let harkExecutable = TestSupport.harkExecutable
 
     static var whisperInstalled: Bool {
         FileManager.default.fileExists(atPath: RecorderConfiguration.defaultModelsDirectory()
             .appendingPathComponent("whisper-tiny.en/model.bin").path)
     }
 
-    static func temporaryFolder(_ label: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("hark-\(label)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
-    }
+    static func temporaryFolder(_ label: String) throws -> URL { try TestSupport.temporaryFolder(label) }
 
     /// A server whose recorder reads `speech.wav` as fast as it can, with real `hark worker`s
     /// (greedy, one process) for both the recorder and the API — or `worker` instead.

@@ -1,4 +1,5 @@
 import Foundation
+import HarkTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -75,18 +76,8 @@ struct TranscriptionAPITests {
 struct TranscriptionQueueTests {
     @Test func aFullQueueAnswers429WithRetryAfter() async throws {
         let folder = try ServerFixtures.temporaryFolder("slowworker")
-        let script = folder.appendingPathComponent("worker.sh")
-        try """
-            #!/bin/sh
-            echo '{"type":"ready"}'
-            while read -r line; do
-              id=$(echo "$line" | sed 's/.*"id":\\([0-9]*\\).*/\\1/')
-              sleep 2
-              echo "{\\"type\\":\\"result\\",\\"id\\":$id,\\"text\\":\\"slow $id\\"}"
-            done
-            """.write(to: script, atomically: true, encoding: .utf8)
-        chmod(script.path, 0o755)
-        var configuration = ServerFixtures.configuration(sessions: folder, worker: WorkerPoolConfiguration(executable: script.path, arguments: []))
+        let script = try TestSupport.fakeWorker("sleep 2")
+        var configuration = ServerFixtures.configuration(sessions: folder, worker: WorkerPoolConfiguration(executable: script, arguments: []))
         configuration.queueLimit = 1   // one running, one waiting
         try await ServerFixtures.withServer(configuration) { client in
             let (headers, body) = ServerFixtures.form(file: Data("RIFF".utf8))
@@ -107,7 +98,7 @@ struct TranscriptionQueueTests {
             // Once the queue has room again, requests are taken.
             try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: body) { response in
                 #expect(response.status == .ok)
-                #expect(String(buffer: response.body).contains("slow"))
+                #expect(String(buffer: response.body).contains("fake"))
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import HarkAudio
+import HarkTestSupport
 @testable import Hark
 
 enum Fixtures {
@@ -16,16 +17,7 @@ enum Fixtures {
         return try JSONDecoder().decode(Known.self, from: data).speech
     }
 
-    /// The built `hark` (beside the test bundle), which serves as the transcription worker.
-    static let harkExecutable: String = {
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while folder.path != "/" {
-            let candidate = folder.appendingPathComponent("hark")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate.path }
-            folder.deleteLastPathComponent()
-        }
-        return repository.appendingPathComponent(".build/debug/hark").path
-    }()
+    static let harkExecutable = TestSupport.harkExecutable
 
     static var whisperModelInstalled: Bool {
         FileManager.default.fileExists(atPath: RecorderConfiguration.defaultModelsDirectory()

@@ -1,26 +1,12 @@
 import Foundation
+import HarkTestSupport
 import Testing
 @testable import Hark
 
 /// The pool with fake workers (shell scripts speaking the protocol) for faults that are hard to
 /// cause on demand, and with the real `hark worker` for a real SIGKILL and a real model.
 @Suite(.timeLimit(.minutes(2))) struct WorkerPoolTests {
-    /// A fake worker: says ready, then answers each job with "fake <id>", doing `fault` first.
-    static func fakeWorker(_ fault: String) throws -> String {
-        let folder = try Fixtures.temporaryFolder("fakeworker")
-        let script = folder.appendingPathComponent("worker.sh")
-        try """
-            #!/bin/sh
-            echo '{"type":"ready"}'
-            while read -r line; do
-              id=$(echo "$line" | sed 's/.*"id":\\([0-9]*\\).*/\\1/')
-              \(fault)
-              echo "{\\"type\\":\\"result\\",\\"id\\":$id,\\"text\\":\\"fake $id\\"}"
-            done
-            """.write(to: script, atomically: true, encoding: .utf8)
-        chmod(script.path, 0o755)
-        return script.path
-    }
+    static func fakeWorker(_ fault: String) throws -> String { try TestSupport.fakeWorker(fault) }
 
     static func collect(_ pool: TranscriptionWorkerPool, count: Int) async -> [Int: WorkerOutcome] {
         var outcomes: [Int: WorkerOutcome] = [:]

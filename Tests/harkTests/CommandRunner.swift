@@ -1,4 +1,5 @@
 import Foundation
+import HarkTestSupport
 import Hark
 import Synchronization
 
@@ -8,16 +9,7 @@ final class HarkProcess: Sendable {
         .deletingLastPathComponent().deletingLastPathComponent()
     static let speech = repository.appendingPathComponent("Tests/Fixtures/speech.wav").path
 
-    /// `swift build --build-tests` puts `hark` beside the test bundle.
-    static let executable: URL = {
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        while !folder.path.isEmpty && folder.path != "/" {
-            let candidate = folder.appendingPathComponent("hark")
-            if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-            folder.deleteLastPathComponent()
-        }
-        return repository.appendingPathComponent(".build/debug/hark")
-    }()
+    static let executable = URL(fileURLWithPath: TestSupport.harkExecutable)
 
     private let process = Process()
     private let output = Output()
