@@ -15,19 +15,23 @@ struct ServeCommand: AsyncParsableCommand {
             transcripts as they arrive, past sessions with playback).
 
             API (JSON unless noted):
-              GET  /api/recorder                 status        POST /api/recorder/start|stop
-              PUT  /api/recorder/vad-mode        {"mode":"silero:high"}
-              GET  /api/devices                  capture devices
-              GET  /api/events                   Server-Sent Events: the recorder's events
-              GET  /api/sessions[/ID]            sessions, one session's manifest
-              GET  /api/sessions/ID/transcript?format=txt|srt|vtt|json
-              GET  /api/sessions/ID/segments/N   the segment's WAV      DELETE /api/sessions/ID
-              POST /v1/audio/transcriptions      OpenAI-compatible (multipart file, response_format)
+              GET    /api/recorder                 status
+              POST   /api/recorder/start, /stop    record, stop (saves what is open)
+              PUT    /api/recorder/vad-mode        {"mode":"silero:high"}
+              GET    /api/devices                  capture devices
+              GET    /api/events                   Server-Sent Events
+              GET    /api/sessions[/ID]            sessions, one manifest
+              GET    /api/sessions/ID/transcript?format=txt|srt|vtt|json
+              GET    /api/sessions/ID/segments/N   a segment's WAV
+              DELETE /api/sessions/ID
+              POST   /v1/audio/transcriptions      OpenAI-compatible
 
             Examples:
               hark serve
-              curl -F file=@speech.wav -F model=whisper-1 http://127.0.0.1:8765/v1/audio/transcriptions
-              HARK_TOKEN=secret hark serve --host 0.0.0.0      (a token is required off loopback)
+              curl -F file=@talk.wav -F model=whisper-1 \\
+                   http://127.0.0.1:8765/v1/audio/transcriptions
+              HARK_TOKEN=secret hark serve --host 0.0.0.0
+                  (off loopback a token is required)
 
             Ctrl-C stops the server; a recording in progress is stopped and saved first.
             """)
