@@ -17,6 +17,8 @@ public struct HarkServer: Service {
     /// `onRunning` gets the port actually bound (useful with port 0).
     public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "hark.serve"),
                 onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws {
+        var configuration = configuration
+        if configuration.token?.isEmpty == true { configuration.token = nil }   // an empty token is none
         guard configuration.token != nil || ServerConfiguration.isLoopback(configuration.host) else {
             throw HarkError.invalidConfiguration("""
                 serving on '\(configuration.host)' would let anyone on the network record and read sessions; \
@@ -27,13 +29,17 @@ public struct HarkServer: Service {
         self.logger = logger
         self.onRunning = onRunning
         recorder = RecorderController(configuration: configuration.recorder)
-        transcriptions = try configuration.transcription.map { try TranscriptionQueue(workers: $0, limit: configuration.queueLimit) }
+        transcriptions = try configuration.transcription.map {
+            try TranscriptionQueue(workers: $0, limit: configuration.queueLimit, maxUploadBytes: configuration.maxUploadBytes)
+        }
     }
 
     public func run() async throws {
         await prepare()
         let application = Application(
             router: makeRouter(),
+            // A client that stops sending its upload half-way is cut off (it holds a queue place).
+            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hark"),
             onServerRunning: { [onRunning] channel in await onRunning(channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -62,7 +68,11 @@ public struct HarkServer: Service {
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: APIErrorMiddleware())
-        if let token = configuration.token { router.add(middleware: TokenMiddleware(token: token)) }
+        if let token = configuration.token {
+            router.add(middleware: TokenMiddleware(token: token))
+        } else {
+            router.add(middleware: LoopbackOnlyMiddleware())
+        }
         router.get("/") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
                      body: .init(byteBuffer: ByteBuffer(string: WebPage.html)))

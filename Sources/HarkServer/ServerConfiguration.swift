@@ -23,8 +23,12 @@ public struct ServerConfiguration: Sendable {
         self.recorder = recorder
     }
 
-    /// True for 127.0.0.0/8, ::1 and localhost: the only binds allowed without a token.
+    /// True for 127.0.0.0/8, ::1 and localhost: the only binds allowed without a token. Addresses
+    /// are parsed, so that a name such as "127.example.net" is not taken for one.
     public static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if host == "localhost" || host == "::1" { return true }
+        var address = in_addr()
+        guard inet_pton(AF_INET, host, &address) == 1 else { return false }
+        return UInt32(bigEndian: address.s_addr) >> 24 == 127
     }
 }

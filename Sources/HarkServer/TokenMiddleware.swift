@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// With a token configured, every API route wants `Authorization: Bearer TOKEN` — or `?token=`
@@ -8,8 +9,9 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let path = request.uri.path
-        guard path.hasPrefix("/api/") || path.hasPrefix("/v1/") else { return try await next(request, context) }
+        // Only the page itself is open. Judged by the path's components, as the router splits
+        // them, so that "//api/…" is not a way around the token.
+        if request.uri.path.split(separator: "/").isEmpty { return try await next(request, context) }
         let bearer = request.headers[.authorization].flatMap { value -> String? in
             value.lowercased().hasPrefix("bearer ") ? String(value.dropFirst(7)) : nil
         }
@@ -30,5 +32,33 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
             difference |= Int((i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0))
         }
         return difference == 0
+    }
+}
+
+/// Without a token the server is for this machine only — but a web page open in its browser can
+/// still send it requests: a form post to start the microphone, or, through DNS rebinding, reads
+/// of sessions. So requests must name a loopback host, and state-changing ones may come from no
+/// other origin than the server's own.
+struct LoopbackOnlyMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if let host = request.head.authority, !Self.isLoopbackAuthority(host) {
+            throw APIError(.forbidden, "This server answers only requests for 127.0.0.1 or localhost; serve with a token (--token) to allow others.")
+        }
+        if request.method != .get, request.method != .head, let origin = request.headers[HTTPField.Name("Origin")!],
+           !Self.isLoopbackAuthority(URL(string: origin).map { "\($0.host ?? ""):\($0.port ?? 0)" } ?? "") {
+            throw APIError(.forbidden, "Requests from other web sites ('\(origin)') are refused.")
+        }
+        return try await next(request, context)
+    }
+
+    /// "127.0.0.1:8765", "localhost", "[::1]:8765" and the like.
+    static func isLoopbackAuthority(_ authority: String) -> Bool {
+        var host = Substring(authority)
+        if host.hasPrefix("[") {
+            host = host.dropFirst().prefix { $0 != "]" }
+        } else if let colon = host.lastIndex(of: ":") {
+            host = host[..<colon]
+        }
+        return ServerConfiguration.isLoopback(String(host))
     }
 }

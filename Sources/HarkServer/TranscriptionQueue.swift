@@ -16,9 +16,12 @@ actor TranscriptionQueue {
     private var recentSeconds: [Double] = []
     private var collector: Task<Void, Never>?
 
-    init(workers: WorkerPoolConfiguration, limit: Int) throws {
+    init(workers: WorkerPoolConfiguration, limit: Int, maxUploadBytes: Int) throws {
         var workers = workers
         workers.queueLimit = limit + workers.size
+        // An upload may be long (25 MB of WAV is 13 minutes): allow a second per 16 kB, not the
+        // recorder's two minutes per utterance.
+        workers.jobTimeout = .seconds(max(120, maxUploadBytes / 16_000))
         // Timed segments for every answer: srt, vtt and verbose_json need them, and json and text
         // are their joined text.
         workers.options.timestamps = true
@@ -79,7 +82,11 @@ actor TranscriptionQueue {
             // The worker names the file by its temporary path, which means nothing to the client.
             let said = reason.replacingOccurrences(of: "'\(file.path)'", with: "the upload")
             throw APIError(.badRequest, "The upload is not audio Hark can read: \(said)", code: "invalid_audio")
-        case .failed(let reason, _), .unavailable(let reason):
+        case .failed(let reason, _):
+            // This upload's own failure (its worker crashed on it, say): trying it again later
+            // will not help, so not a 5xx that tells clients to retry.
+            throw APIError(.unprocessableContent, "Transcription failed: \(reason)", code: "transcription_failed")
+        case .unavailable(let reason):
             throw APIError(.serviceUnavailable, "Transcription failed: \(reason)")
         case .interrupted, .started:
             throw APIError(.serviceUnavailable, "The server is shutting down; try again.")

@@ -76,6 +76,7 @@ struct ServeCommand: AsyncParsableCommand {
         if queue < 0 { throw ValidationError("--queue must be 0 or more.") }
         if maxUpload < 1 { throw ValidationError("--max-upload must be at least 1 MB.") }
         if !(1...10).contains(beamSize) { throw ValidationError("--beam-size must be 1…10.") }
+        if token?.isEmpty == true { throw ValidationError("--token is empty; give a long random token, or leave the option out.") }
     }
 
     func run() async throws {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Hark
+import HarkRemote
 
 /// How `hark record` and `hark resume` run their transcription workers: this same executable,
 /// as `hark worker`.
@@ -12,6 +13,11 @@ enum WorkerSetup {
             var configuration = WorkerPoolConfiguration(executable: executablePath(), arguments: ["worker"] + remote.workerArguments)
             // Remote workers mostly wait on the network: more of them keep several servers busy.
             configuration.size = workers ?? 2 * remote.endpoints.count
+            // A job may try every endpoint every round before it gives up as "unavailable"; it
+            // must not be killed as hung before that (which would spend one of its attempts).
+            let engine = RemoteEngineConfiguration(endpoints: [])
+            let perRound = engine.requestTimeout * remote.endpoints.count
+            configuration.jobTimeout = perRound * engine.rounds + engine.maxBackoff * engine.rounds + .seconds(30)
             return configuration
         }
         let directory = model.map { URL(fileURLWithPath: $0, isDirectory: true) }

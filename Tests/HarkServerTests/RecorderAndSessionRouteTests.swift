@@ -131,6 +131,11 @@ struct RecorderAndSessionRouteTests {
             try await client.execute(uri: "/api/sessions", method: .get, headers: [.authorization: "Bearer s3cret"]) { response in
                 #expect(response.status == .ok)
             }
+            for uri in ["//api/sessions", "/api//recorder", "//v1/models"] {   // the router ignores empty components
+                try await client.execute(uri: uri, method: .get) { response in
+                    #expect(response.status == .unauthorized, "\(uri)")
+                }
+            }
             try await client.execute(uri: "/api/recorder?token=s3cret", method: .get) { response in
                 #expect(response.status == .ok)
             }
@@ -164,6 +169,8 @@ struct RecorderAndSessionRouteTests {
         configuration.token = "t"
         _ = try HarkServer(configuration: configuration)
         #expect(ServerConfiguration.isLoopback("127.0.0.1") && ServerConfiguration.isLoopback("::1"))
-        #expect(!ServerConfiguration.isLoopback("192.168.1.2"))
+        #expect(!ServerConfiguration.isLoopback("192.168.1.2") && !ServerConfiguration.isLoopback("127.example.net"))
+        configuration.token = ""
+        #expect(throws: HarkError.self, "an empty token is no token") { try HarkServer(configuration: configuration) }
     }
 }

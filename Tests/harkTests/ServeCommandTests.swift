@@ -73,6 +73,12 @@ struct ServeCommandTests {
     func eventsStreamAndCtrlCSavesTheUtteranceInProgress() async throws {
         let out = try temporaryFolder("serve-sse")
         let (server, port) = try await Self.serve(["--out", out.path, "--vad", "energy"])
+        // Without a token only this machine may ask: not a page that reached it by DNS rebinding,
+        // nor another web site posting to it.
+        let rebound = try await Curl.request("GET", "http://127.0.0.1:\(port)/api/sessions", arguments: ["-H", "Host: evil.example"])
+        #expect(rebound.0 == 403, "\(rebound)")
+        let crossSite = try await Curl.request("POST", "http://127.0.0.1:\(port)/api/recorder/start", arguments: ["-H", "Origin: https://evil.example"])
+        #expect(crossSite.0 == 403 && crossSite.1.contains("other web sites"), "\(crossSite)")
         // The recorder reads the default device; without one, starting is a clear 4xx/5xx.
         let curl = try CurlStream(url: "http://127.0.0.1:\(port)/api/events?meters=false")
         defer { curl.stop() }
