@@ -27,6 +27,17 @@ public struct RemoteEngineConfiguration: Sendable {
         self.token = token
     }
 
+    /// The longest one `transcribe` can take before it gives up: every endpoint timing out in
+    /// every round, with the backoffs between rounds. A supervisor must wait at least this long.
+    public var longestTranscription: Duration {
+        var backoffs = Duration.zero, backoff = backoff
+        for _ in 1..<max(1, rounds) {
+            backoffs += backoff
+            backoff = min(backoff * 2, maxBackoff)
+        }
+        return requestTimeout * endpoints.count * max(1, rounds) + backoffs
+    }
+
     static func transcriptionsURL(_ base: URL) -> URL {
         base.path.hasSuffix("/audio/transcriptions") ? base
             : base.appendingPathComponent(base.path.hasSuffix("/v1") ? "audio/transcriptions" : "v1/audio/transcriptions")

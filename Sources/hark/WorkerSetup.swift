@@ -9,15 +9,14 @@ enum WorkerSetup {
     static func configuration(model: String?, workers: Int?, quiet: Bool = false,
                               remote: RemoteEngineOptions? = nil) throws -> WorkerPoolConfiguration? {
         if let remote, remote.engine == .remote {
-            _ = try remote.makeEngine()   // checks the URLs before any worker starts
+            // Built here too to check the URLs before any worker starts.
+            let engine = try remote.makeEngine()
             var configuration = WorkerPoolConfiguration(executable: executablePath(), arguments: ["worker"] + remote.workerArguments)
             // Remote workers mostly wait on the network: more of them keep several servers busy.
             configuration.size = workers ?? 2 * remote.endpoints.count
             // A job may try every endpoint every round before it gives up as "unavailable"; it
             // must not be killed as hung before that (which would spend one of its attempts).
-            let engine = RemoteEngineConfiguration(endpoints: [])
-            let perRound = engine.requestTimeout * remote.endpoints.count
-            configuration.jobTimeout = perRound * engine.rounds + engine.maxBackoff * engine.rounds + .seconds(30)
+            if let engine { configuration.jobTimeout = engine.configuration.longestTranscription + .seconds(30) }
             return configuration
         }
         let directory = model.map { URL(fileURLWithPath: $0, isDirectory: true) }

@@ -51,5 +51,7 @@ struct RemoteEngineTests {
         #expect(throws: HarkError.self) { try RemoteTranscriptionEngine(configuration: .init(endpoints: [URL(string: "ftp://x")!])) }
         #expect(RemoteEngineConfiguration.transcriptionsURL(URL(string: "http://h:1")!).path == "/v1/audio/transcriptions")
         #expect(RemoteEngineConfiguration.transcriptionsURL(URL(string: "http://h:1/v1")!).path == "/v1/audio/transcriptions")
+        // Two endpoints timing out in each of 3 rounds, with 0.5 + 1 s of backoff between rounds.
+        #expect(RemoteEngineConfiguration(endpoints: [dead, dead]).longestTranscription == .milliseconds(361_500))
     }
 }
