@@ -11,6 +11,18 @@ enum Kernels {
                        into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, threads: Int = 1) {
         let n = layer.outputs, k = layer.inputs
         layer.weight.withUnsafeBufferPointer { w in
+            // One row (a decoding step): a matrix-vector product. Through gemm, OpenBLAS would
+            // repack the whole weight matrix on every call, which was most of a step's cost.
+            if rows == 1, let half = layer.half {
+                parallel(rows: n, threads: threads, minimumRows: 512) { start, count in
+                    half.multiply(rows: start, count: count, columns: k, by: x, beta: accumulate ? 1 : 0, into: y + start)
+                }
+                return
+            }
+            if rows == 1 {
+                BLAS.gemv(m: n, n: k, a: w.baseAddress!, lda: k, x: x, beta: accumulate ? 1 : 0, y: y)
+                return
+            }
             parallel(rows: rows, threads: threads) { start, count in
                 BLAS.gemm(transposeB: true, m: count, n: n, k: k, a: x + start * k, lda: k, b: w.baseAddress!, ldb: k,
                           beta: accumulate ? 1 : 0, c: y + start * n, ldc: n)

@@ -39,7 +39,7 @@ struct WhisperDecoder {
         qkv = [Float](repeating: 0, count: 3 * d)
         attention = x
         ffn = [Float](repeating: 0, count: 4 * d)
-        scores = [Float](repeating: 0, count: max(frames, Self.maxPositions))
+        scores = [Float](repeating: 0, count: max(frames * max(1, min(threads, heads)), Self.maxPositions))
         logits = [Float](repeating: 0, count: model.vocabularySize)
     }
 
@@ -52,7 +52,11 @@ struct WhisperDecoder {
                 logits.withUnsafeMutableBufferPointer { l in
                     let e = e.baseAddress!, l = l.baseAddress!, n = n.baseAddress!
                     Kernels.parallel(rows: vocabulary, threads: threads, minimumRows: 4096) { start, count in
-                        BLAS.gemv(m: count, n: d, a: e + start * d, lda: d, x: n, y: l + start)
+                        if let half = model.embeddingsHalf {
+                            half.multiply(rows: start, count: count, columns: d, by: n, into: l + start)
+                        } else {
+                            BLAS.gemv(m: count, n: d, a: e + start * d, lda: d, x: n, y: l + start)
+                        }
                     }
                 }
             }
@@ -105,7 +109,7 @@ struct WhisperDecoder {
                 let s = s.baseAddress!, keys = keys.baseAddress!, values = values.baseAddress!, kv = kv.baseAddress!
                 // Causal self-attention over positions 0…p.
                 Kernels.layerNorm(x, rows: 1, layer.selfNorm, into: n)
-                Kernels.linear(n, rows: 1, layer.selfQKV, into: qkv)
+                Kernels.linear(n, rows: 1, layer.selfQKV, into: qkv, threads: threads)
                 (keys + p * d).update(from: qkv + d, count: d)
                 (values + p * d).update(from: qkv + 2 * d, count: d)
                 for h in 0..<heads {
@@ -113,22 +117,28 @@ struct WhisperDecoder {
                     Kernels.softmax(s, count: p + 1)
                     BLAS.gemv(transpose: true, m: p + 1, n: headSize, a: values + h * headSize, lda: d, x: s, y: out + h * headSize)
                 }
-                Kernels.linear(out, rows: 1, layer.selfOut, into: x, accumulate: true)
+                Kernels.linear(out, rows: 1, layer.selfOut, into: x, accumulate: true, threads: threads)
                 // Cross-attention over the encoder's frames.
                 Kernels.layerNorm(x, rows: 1, layer.crossNorm, into: n)
-                Kernels.linear(n, rows: 1, layer.crossQuery, into: qkv)
-                for h in 0..<heads {
-                    BLAS.gemv(m: frames, n: headSize, alpha: scale, a: kv + h * headSize, lda: 2 * d, x: qkv + h * headSize, y: s)
-                    Kernels.softmax(s, count: frames)
-                    BLAS.gemv(transpose: true, m: frames, n: headSize, a: kv + d + h * headSize, lda: 2 * d, x: s, y: out + h * headSize)
+                Kernels.linear(n, rows: 1, layer.crossQuery, into: qkv, threads: threads)
+                // Heads split across threads, each part with its own scores row: this reads all
+                // of the encoder's keys and values, the largest read of a step after the output matrix.
+                let parts = max(1, min(threads, heads)), frames = self.frames
+                Kernels.parallel(rows: heads, threads: parts, minimumRows: 1) { first, count in
+                    let s = s + (first * parts / heads) * frames
+                    for h in first..<(first + count) {
+                        BLAS.gemv(m: frames, n: headSize, alpha: scale, a: kv + h * headSize, lda: 2 * d, x: qkv + h * headSize, y: s)
+                        Kernels.softmax(s, count: frames)
+                        BLAS.gemv(transpose: true, m: frames, n: headSize, a: kv + d + h * headSize, lda: 2 * d, x: s, y: out + h * headSize)
+                    }
                 }
-                Kernels.linear(out, rows: 1, layer.crossOut, into: x, accumulate: true)
+                Kernels.linear(out, rows: 1, layer.crossOut, into: x, accumulate: true, threads: threads)
                 // Feed-forward.
                 Kernels.layerNorm(x, rows: 1, layer.ffnNorm, into: n)
                 ffn.withUnsafeMutableBufferPointer { f in
-                    Kernels.linear(n, rows: 1, layer.ffnIn, into: f.baseAddress!)
+                    Kernels.linear(n, rows: 1, layer.ffnIn, into: f.baseAddress!, threads: threads)
                     Kernels.gelu(f.baseAddress!, count: 4 * d)
-                    Kernels.linear(f.baseAddress!, rows: 1, layer.ffnOut, into: x, accumulate: true)
+                    Kernels.linear(f.baseAddress!, rows: 1, layer.ffnOut, into: x, accumulate: true, threads: threads)
                 }
             }}}}}}}}
         }

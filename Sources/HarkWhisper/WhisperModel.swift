@@ -8,8 +8,16 @@ public final class WhisperModel: Sendable {
     struct Linear: Sendable {
         let weight: [Float]   // outputs × inputs, row-major
         let bias: [Float]
+        /// The weights as float16 for one-row products (decoding), when that loses nothing.
+        let half: HalfMatrix?
         var outputs: Int { bias.count }
         var inputs: Int { weight.count / bias.count }
+
+        init(weight: [Float], bias: [Float], keepHalf: Bool = false) {
+            self.weight = weight
+            self.bias = bias
+            half = keepHalf ? HalfMatrix(exactly: weight) : nil
+        }
     }
 
     struct LayerNorm: Sendable {
@@ -34,6 +42,7 @@ public final class WhisperModel: Sendable {
     let encoderLayers: [EncoderLayer]
     let encoderNorm: LayerNorm
     let embeddings: [Float]                   // vocabulary × d, also the output projection
+    let embeddingsHalf: HalfMatrix?
     let decoderPositions: [Float]             // 448 × d
     let decoderLayers: [DecoderLayer]
     let decoderNorm: LayerNorm
@@ -66,9 +75,10 @@ public final class WhisperModel: Sendable {
                        bias: try file.floats("encoder/conv2/bias", shape: [d]))
         encoderPositions = try file.floats("encoder/position_encodings/encodings", shape: [1500, d])
 
-        func linear(_ prefix: String) throws(HarkError) -> Linear {
+        func linear(_ prefix: String, keepHalf: Bool = false) throws(HarkError) -> Linear {
             let bias = try file.floats(prefix + "/bias")
-            return Linear(weight: try file.floats(prefix + "/weight", shape: [bias.count, file.variables[prefix + "/weight"]?.shape.last ?? 0]), bias: bias)
+            return Linear(weight: try file.floats(prefix + "/weight", shape: [bias.count, file.variables[prefix + "/weight"]?.shape.last ?? 0]),
+                          bias: bias, keepHalf: keepHalf)
         }
         func norm(_ prefix: String) throws(HarkError) -> LayerNorm {
             LayerNorm(gamma: try file.floats(prefix + "/gamma", shape: [d]), beta: try file.floats(prefix + "/beta", shape: [d]))
@@ -85,11 +95,11 @@ public final class WhisperModel: Sendable {
         while file.has("decoder/layer_\(decoder.count)/self_attention/linear_0/weight") {
             let p = "decoder/layer_\(decoder.count)"
             decoder.append(DecoderLayer(
-                selfNorm: try norm(p + "/self_attention/layer_norm"), selfQKV: try linear(p + "/self_attention/linear_0"),
-                selfOut: try linear(p + "/self_attention/linear_1"), crossNorm: try norm(p + "/attention/layer_norm"),
-                crossQuery: try linear(p + "/attention/linear_0"), crossKV: try linear(p + "/attention/linear_1"),
-                crossOut: try linear(p + "/attention/linear_2"), ffnNorm: try norm(p + "/ffn/layer_norm"),
-                ffnIn: try linear(p + "/ffn/linear_0"), ffnOut: try linear(p + "/ffn/linear_1")))
+                selfNorm: try norm(p + "/self_attention/layer_norm"), selfQKV: try linear(p + "/self_attention/linear_0", keepHalf: true),
+                selfOut: try linear(p + "/self_attention/linear_1", keepHalf: true), crossNorm: try norm(p + "/attention/layer_norm"),
+                crossQuery: try linear(p + "/attention/linear_0", keepHalf: true), crossKV: try linear(p + "/attention/linear_1"),
+                crossOut: try linear(p + "/attention/linear_2", keepHalf: true), ffnNorm: try norm(p + "/ffn/layer_norm"),
+                ffnIn: try linear(p + "/ffn/linear_0", keepHalf: true), ffnOut: try linear(p + "/ffn/linear_1", keepHalf: true)))
         }
         guard !encoder.isEmpty, !decoder.isEmpty else { throw file.corrupt("it has no encoder or decoder layers") }
         for layer in encoder where layer.qkv.outputs != 3 * d || layer.ffnOut.outputs != d {
@@ -100,6 +110,7 @@ public final class WhisperModel: Sendable {
         encoderNorm = try norm("encoder/layer_norm")
         decoderNorm = try norm("decoder/layer_norm")
         embeddings = try file.floats("decoder/embeddings/weight")
+        embeddingsHalf = HalfMatrix(exactly: embeddings)
         let vocabulary = embeddings.count / d
         vocabularySize = vocabulary
         decoderPositions = try file.floats("decoder/position_encodings/encodings")

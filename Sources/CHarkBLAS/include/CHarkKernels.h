@@ -13,4 +13,8 @@ void hark_gelu(float *x, long count);
 void hark_add_rows(float *y, const float *bias, long rows, long columns);
 /// IEEE half-precision values (unaligned is fine) to float.
 void hark_half_to_float(const void *half, float *out, long count);
+/// Float to IEEE half; returns 1 when every value was exactly representable, else 0.
+int hark_float_to_half_exact(const float *in, void *half, long count);
+/// y = W · x (+ beta · y), W being `rows` × `columns` half-precision values, row-major.
+void hark_gemv_half(const void *weights, long rows, long columns, const float *x, float beta, float *y);
 #endif

@@ -1,0 +1,26 @@
+import CHarkBLAS
+
+/// A row-major weight matrix kept as IEEE float16. Decoding reads every decoder weight once per
+/// token, so its products are bound by memory bandwidth; the model file's own float16 values are
+/// half the bytes of their float32 widening and give the same products.
+struct HalfMatrix: Sendable {
+    private let storage: [UInt16]
+
+    /// Nil unless every value is a float16 value (models stored as float32 or int8 stay float32).
+    init?(exactly values: [Float]) {
+        var storage = [UInt16](repeating: 0, count: values.count)
+        let exact = values.withUnsafeBufferPointer { v in
+            storage.withUnsafeMutableBytes { hark_float_to_half_exact(v.baseAddress!, $0.baseAddress!, v.count) }
+        }
+        guard exact == 1 else { return nil }
+        self.storage = storage
+    }
+
+    /// y[r] = Σ W[r, i] · x[i] (+ beta · y[r]) for rows `first ..< first + rows`, `columns` wide.
+    func multiply(rows first: Int, count rows: Int, columns: Int, by x: UnsafePointer<Float>,
+                  beta: Float = 0, into y: UnsafeMutablePointer<Float>) {
+        storage.withUnsafeBufferPointer { w in
+            hark_gemv_half(w.baseAddress! + first * columns, rows, columns, x, beta, y)
+        }
+    }
+}
