@@ -10,6 +10,8 @@ struct SegmenterDriver {
     var index = 0
     var finished: [Utterance] = []
     var started: [Int] = []
+    /// Tentative utterances, with the index of the chunk that gave each.
+    var tentative: [(chunk: Int, utterance: Utterance)] = []
 
     init(_ configure: (inout SegmenterConfiguration) -> Void = { _ in }) throws {
         var configuration = SegmenterConfiguration()
@@ -24,6 +26,7 @@ struct SegmenterDriver {
             let step = samples.withUnsafeBufferPointer { segmenter.process($0, probability: p, thresholds: thresholds) }
             if let f = step.finished { finished.append(f) }
             if let s = step.started { started.append(s) }
+            if let t = step.tentative { tentative.append((index, t)) }
             index += 1
         }
     }
@@ -89,6 +92,38 @@ struct SegmenterDriver {
         d.feed(0.9, chunks: 20)
         d.feed(0.0, chunks: 30)
         #expect(d.finished.count == 1)
+    }
+
+    @Test func aPauseGivesOneTentativeUtteranceThatSilenceThenFinishesUnchanged() throws {
+        var d = try SegmenterDriver()
+        d.feed(0.0, chunks: 20)
+        d.feed(0.9, chunks: 40)           // chunks 20..<60
+        d.feed(0.0, chunks: 40)
+        #expect(d.tentative.count == 1)
+        let (chunk, tentative) = try #require(d.tentative.first)
+        // Given as soon as the 0.2 s padding is heard: the 7th quiet chunk (7 × 512 ≥ 3200).
+        #expect(chunk == 60 + 6)
+        #expect(tentative == (try #require(d.finished.first)))
+    }
+
+    @Test func speechAfterAPauseVoidsItsTentativeAndTheNextPauseGivesAnother() throws {
+        var d = try SegmenterDriver()
+        d.feed(0.9, chunks: 20)
+        d.feed(0.0, chunks: 10)           // a pause longer than the padding, shorter than the hangover
+        d.feed(0.9, chunks: 20)
+        d.feed(0.0, chunks: 30)
+        #expect(d.tentative.count == 2)
+        let finished = try #require(d.finished.first)
+        #expect(d.finished.count == 1)
+        #expect(d.tentative[0].utterance != finished)
+        #expect(d.tentative[1].utterance == finished)
+    }
+
+    @Test func unconfirmedSpeechGivesNoTentative() throws {
+        var d = try SegmenterDriver()
+        d.feed(0.9, chunks: 3)            // 96 ms < 250 ms minimum speech
+        d.feed(0.0, chunks: 30)
+        #expect(d.tentative.isEmpty && d.finished.isEmpty)
     }
 
     @Test func hangoverIsConfigurable() throws {

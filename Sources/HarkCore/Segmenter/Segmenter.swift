@@ -34,6 +34,7 @@ public struct Segmenter: Sendable {
     private var lastVoicedEnd = 0
     private var silenceRun = 0
     private var confirmed = false
+    private var tentativeGiven = false
 
     public init(configuration: SegmenterConfiguration = .init(), sampleRate: Int = 16_000) throws {
         try configuration.validate()
@@ -82,11 +83,16 @@ public struct Segmenter: Sendable {
             if probability >= thresholds.end {
                 silenceRun = 0
                 lastVoicedEnd = position
+                tentativeGiven = false
             } else {
                 silenceRun += chunk.count
             }
         }
         step.started = confirmIfLongEnough()
+        if confirmed, !tentativeGiven, silenceRun > 0, silenceRun >= padding, silenceRun < endSilence {
+            tentativeGiven = true
+            step.tentative = closing(reason: .silence)
+        }
         if silenceRun >= endSilence {
             if confirmed {
                 step.finished = close(reason: .silence)
@@ -118,6 +124,7 @@ public struct Segmenter: Sendable {
         utterance.removeAll(keepingCapacity: true)
         levels.removeAll(keepingCapacity: true)
         confirmed = false
+        tentativeGiven = false
         silenceRun = 0
     }
 
@@ -143,12 +150,17 @@ public struct Segmenter: Sendable {
     }
 
     private mutating func close(reason: Utterance.EndReason) -> Utterance {
-        let audioEnd = min(lastVoicedEnd + padding, utteranceStart + utterance.count)
-        let finished = Utterance(samples: Array(utterance[0..<(audioEnd - utteranceStart)]),
-                                 audioStart: utteranceStart, speechStart: speechStart,
-                                 speechEnd: lastVoicedEnd, endReason: reason)
+        let finished = closing(reason: reason)
         endUtterance()
         return finished
+    }
+
+    /// The open utterance as closing it now would give it.
+    private func closing(reason: Utterance.EndReason) -> Utterance {
+        let audioEnd = min(lastVoicedEnd + padding, utteranceStart + utterance.count)
+        return Utterance(samples: Array(utterance[0..<(audioEnd - utteranceStart)]),
+                         audioStart: utteranceStart, speechStart: speechStart,
+                         speechEnd: lastVoicedEnd, endReason: reason)
     }
 
     /// Returns to silence, keeping the utterance's tail as the next pre-roll.
@@ -159,6 +171,7 @@ public struct Segmenter: Sendable {
         utterance.removeAll(keepingCapacity: true)
         levels.removeAll(keepingCapacity: true)
         confirmed = false
+        tentativeGiven = false
         silenceRun = 0
     }
 

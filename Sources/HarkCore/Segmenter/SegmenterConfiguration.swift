@@ -63,9 +63,14 @@ public struct SegmenterStep: Sendable, Hashable {
     public var finished: Utterance?
     /// The stream position where newly confirmed speech began.
     public var started: Int?
+    /// Speech has paused for `padding`: this is the utterance, sample for sample, that silence
+    /// until `endSilence` will finish — or nothing, if speech resumes first. Transcribing it now
+    /// (speculatively) hides the hangover from the latency. Given once per pause.
+    public var tentative: Utterance?
 
-    public init(finished: Utterance? = nil, started: Int? = nil) {
+    public init(finished: Utterance? = nil, started: Int? = nil, tentative: Utterance? = nil) {
         self.finished = finished
         self.started = started
+        self.tentative = tentative
     }
 }
