@@ -32,7 +32,7 @@ public enum TestSupport {
             #!/bin/sh
             echo '{"type":"ready"}'
             while read -r line; do
-              id=$(echo "$line" | sed 's/.*"id":\\([0-9]*\\).*/\\1/')
+              id=$(echo "$line" | sed 's/.*"id":\\(-\\{0,1\\}[0-9]*\\).*/\\1/')
               \(fault)
               echo "{\\"type\\":\\"result\\",\\"id\\":$id,\\"text\\":\\"fake $id\\"}"
             done

@@ -103,6 +103,7 @@ public actor AsyncRecorderBackend {
                 transcription = (transcriber, Task { await transcriber.run() })
                 setup.transcriber = transcriber
                 setup.drainTime = configuration.transcriptionDrainTime
+                setup.speculate = configuration.speculativeTranscription
             }
             var loop = try CaptureLoop(setup: setup)
             let task = Task.detached {

@@ -40,6 +40,10 @@ public struct RecorderConfiguration: Sendable {
     /// At the end of a recording, how long to wait for queued transcriptions (the rest stay
     /// queued in the manifest for `hark resume` or the next start).
     public var transcriptionDrainTime: Duration = .seconds(30)
+    /// Start transcribing when speech pauses, while the hangover (`segmenter.endSilence`) decides
+    /// whether the utterance has ended; the result is used only if it has, for exactly that audio.
+    /// Costs a wasted transcription for each pause that speech then resumes after.
+    public var speculativeTranscription = true
 
     /// Builds detectors for modes; loaded lazily on the first `start`, off the caller's executor.
     var detectorFactory: DetectorFactory = .standard

@@ -27,6 +27,8 @@ struct CaptureSetup: Sendable {
     var started: RecordingStarted
     /// Queues each saved segment for transcription; nil when transcription is off.
     var transcriber: SessionTranscriber? = nil
+    /// Transcribe each pause's tentative utterance before the hangover confirms it.
+    var speculate = true
     /// How long the end of a recording waits for queued transcriptions.
     var drainTime: Duration = .seconds(10)
 }

@@ -117,6 +117,9 @@ struct CaptureLoop {
                 keptAudio.removeAll(keepingCapacity: true)
             }
             if let finished = step.finished { try await finish(finished) }
+            if let tentative = step.tentative, setup.speculate {
+                await setup.transcriber?.speculate(tentative, sampleRate: Self.sampleRate)
+            }
             if let started = step.started {
                 setup.events.publish(.speechStarted(.init(time: Double(started) / Double(Self.sampleRate))))
             }
@@ -165,7 +168,9 @@ struct CaptureLoop {
         let (record, error) = try await setup.store.save(utterance, sampleRate: Self.sampleRate)
         report(error)
         setup.events.publish(.segmentSaved(.init(segment: record)))
-        await setup.transcriber?.enqueue(record)
+        let sinceSpeechEnd = Double(segmenter.position - utterance.speechEnd) / rate
+        await setup.transcriber?.enqueue(record, span: Speculation.Span(utterance),
+                                         speechEnded: .now - .milliseconds(Int(sinceSpeechEnd * 1000)))
     }
 
     private mutating func noteDropped() {

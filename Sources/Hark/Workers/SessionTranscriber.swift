@@ -16,6 +16,13 @@ actor SessionTranscriber {
     /// Segments waiting for an unavailable remote service, with how often it has failed them.
     private var unavailableCount: [Int: Int] = [:]
     private var retries: [Int: Task<Void, Never>] = [:]
+    /// The speculation for the current pause, not yet known to be a segment.
+    private var speculation: Speculation?
+    /// Speculations that turned out to be saved segments, by job id, until their result.
+    private var linked: [Int: Speculation] = [:]
+    /// Speculations dropped while a worker ran them: their scratch files go when they end.
+    private var abandoned: [Int: Speculation] = [:]
+    private var nextSpeculationID = -1
 
     init(store: SessionStore, pool: TranscriptionWorkerPool, events: EventBroadcaster) {
         self.store = store
@@ -23,27 +30,112 @@ actor SessionTranscriber {
         self.events = events
     }
 
-    /// Queues a saved segment (not one already done, unless `again`).
-    func enqueue(_ segment: SegmentRecord, again: Bool = false) async {
+    /// Queues a saved segment (not one already done, unless `again`). A live recording passes
+    /// where the utterance lies in the stream (`span`), so a speculation of that very audio
+    /// becomes its transcription, and when its speech ended, which latencies count from.
+    func enqueue(_ segment: SegmentRecord, again: Bool = false, span: Speculation.Span? = nil,
+                 speechEnded: ContinuousClock.Instant? = nil) async {
         guard segment.state == .saved, again || segment.transcription?.state != .done else { return }
         let attempts = again ? 0 : segment.transcription?.attempts ?? 0
         report(await store.setTranscription(TranscriptionRecord(state: .queued, attempts: attempts), forSegment: segment.id))
         events.publish(.transcriptionQueued(.init(segmentID: segment.id)))
-        queuedAt[segment.id] = .now
-        let file = store.folder.appendingPathComponent(segment.file).path
-        if await pool.submit(WorkerJob(id: segment.id, file: file)) {
+        queuedAt[segment.id] = speechEnded ?? .now
+        if let span, var match = speculation, match.span == span, segment.state == .saved {
+            speculation = nil
+            match.segment = segment
+            inFlight += 1
+            if let outcome = match.outcome {
+                await settle(match, outcome)
+            } else {
+                linked[match.jobID] = match
+                if match.started { await markRunning(segment.id) }
+            }
+            return
+        }
+        if await pool.submit(job(for: segment)) {
             inFlight += 1
         }
         // Refused (queue full or shutting down): it stays `queued` on disk for the next run.
     }
 
+    /// Starts transcribing a tentative utterance while the hangover runs (see `Speculation`).
+    /// A pause supersedes the previous pause's speculation, which speech proved wrong.
+    func speculate(_ utterance: Utterance, sampleRate: Int) async {
+        await dropSpeculation()
+        let id = nextSpeculationID
+        nextSpeculationID -= 1
+        guard let candidate = Speculation.write(utterance, sampleRate: sampleRate, jobID: id) else { return }
+        speculation = candidate   // before submitting: its first result may come before submit returns
+        if await !pool.submit(WorkerJob(id: id, file: candidate.file.path)), speculation?.jobID == id {
+            speculation = nil
+            candidate.discard()
+        }
+    }
+
+    /// Forgets the current speculation: out of the queue if no worker has it yet, else its
+    /// result is ignored when it comes.
+    private func dropSpeculation() async {
+        guard let dropped = speculation else { return }
+        speculation = nil
+        if dropped.outcome != nil { dropped.discard(); return }
+        // Listed first: its result may arrive while the pool is asked.
+        abandoned[dropped.jobID] = dropped
+        if !dropped.started, await pool.cancel(jobID: dropped.jobID) {
+            abandoned[dropped.jobID] = nil
+            dropped.discard()
+        }
+    }
+
+    private func handleSpeculative(_ job: WorkerJob, _ outcome: WorkerOutcome) async {
+        let isStart = if case .started = outcome { true } else { false }
+        if let match = linked[job.id] {
+            if isStart { await markRunning(match.segment!.id); return }
+            linked[job.id] = nil
+            await settle(match, outcome)
+        } else if var current = speculation, current.jobID == job.id {
+            if isStart { current.started = true } else { current.outcome = outcome }
+            speculation = current
+        } else if !isStart, let dropped = abandoned.removeValue(forKey: job.id) {
+            dropped.discard()
+        }
+    }
+
+    /// A linked speculation's outcome is its segment's. A transcript is kept; anything else
+    /// (a crash, an outage) sends the segment the ordinary way, with its own attempts.
+    private func settle(_ match: Speculation, _ outcome: WorkerOutcome) async {
+        match.discard()
+        let segmentJob = job(for: match.segment!)
+        switch outcome {
+        case .transcribed, .interrupted:
+            await handle(segmentJob, outcome)
+        case .failed, .unavailable, .started:
+            if await !pool.submit(segmentJob) { gaveUp(segmentJob.id) }
+        }
+    }
+
+    private func markRunning(_ id: Int) async {
+        report(await store.setTranscription(TranscriptionRecord(state: .running, attempts: 1), forSegment: id))
+    }
+
+    private func job(for segment: SegmentRecord) -> WorkerJob {
+        WorkerJob(id: segment.id, file: store.folder.appendingPathComponent(segment.file).path)
+    }
+
     /// Collects results until the pool's stream ends.
     func run() async {
         for await (job, outcome) in pool.results {
-            await handle(job, outcome)
+            if job.id < 0 {
+                await handleSpeculative(job, outcome)
+            } else {
+                await handle(job, outcome)
+            }
         }
         for retry in retries.values { retry.cancel() }
         retries.removeAll()
+        for leftover in [speculation].compactMap({ $0 }) + Array(linked.values) + Array(abandoned.values) { leftover.discard() }
+        speculation = nil
+        linked.removeAll()
+        abandoned.removeAll()
     }
 
     private func handle(_ job: WorkerJob, _ outcome: WorkerOutcome) async {
@@ -108,6 +200,7 @@ actor SessionTranscriber {
 
     /// Waits until every queued segment has a result, or `timeout` passes (the rest stay queued).
     func drain(timeout: Duration?) async {
+        await dropSpeculation()   // every segment is queued by now: a pause's guess is moot
         guard inFlight > 0 else { return }
         let timer = timeout.map { timeout in
             Task { [weak self] in

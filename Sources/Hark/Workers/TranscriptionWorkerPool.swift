@@ -98,6 +98,15 @@ public actor TranscriptionWorkerPool {
         return true
     }
 
+    /// Takes a job out of the queue if no worker has it yet; true when it was removed (no result
+    /// will come for it).
+    public func cancel(jobID: Int) -> Bool {
+        guard let index = pending.firstIndex(where: { $0.id == jobID }) else { return false }
+        pending.remove(at: index)
+        settleIfIdle()
+        return true
+    }
+
     /// Jobs queued or running.
     public var outstanding: Int { pending.count + running.count }
 

@@ -1,0 +1,61 @@
+import Foundation
+import HarkTestSupport
+import Testing
+@testable import Hark
+
+/// Speculative transcription: a pause's tentative utterance is transcribed while the hangover
+/// runs, and its result becomes the segment's when the segment turns out to be that audio.
+@Suite(.timeLimit(.minutes(3))) struct SpeculationTests {
+    /// Records the fixture with fake workers that log each job; returns the manifest and the log.
+    func record(speculate: Bool) async throws -> (SessionManifest, folder: URL, jobs: String) {
+        let log = try Fixtures.temporaryFolder("speculation-log").appendingPathComponent("jobs.log")
+        var configuration = Fixtures.fileConfiguration(root: try Fixtures.temporaryFolder("speculation"))
+        var workers = WorkerPoolConfiguration(executable: try TestSupport.fakeWorker("echo \"$line\" >> \(log.path)"), arguments: [])
+        workers.size = 1
+        configuration.transcription = workers
+        configuration.speculativeTranscription = speculate
+        let recorder = AsyncRecorderBackend(configuration: configuration)
+        try await recorder.start()
+        let summary = try #require(await recorder.waitUntilFinished())
+        let folder = URL(fileURLWithPath: summary.sessionPath)
+        return (try Fixtures.manifest(in: folder), folder, (try? String(contentsOf: log, encoding: .utf8)) ?? "")
+    }
+
+    @Test func aSegmentThatEndsInSilenceTakesItsSpeculationsResult() async throws {
+        let (manifest, folder, jobs) = try await record(speculate: true)
+        #expect(manifest.segments.count == 4)
+        for segment in manifest.segments {
+            #expect(segment.transcription?.state == .done)
+            #expect(segment.transcription?.text?.hasPrefix("fake -") == true, "segment \(segment.id): \(segment.transcription?.text ?? "-")")
+            // Its own file was never sent: the speculation's copy of the same audio was.
+            #expect(!jobs.contains(folder.appendingPathComponent(segment.file).path))
+        }
+        let scratch = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
+            .filter { $0.hasPrefix("hark-speculative-\(ProcessInfo.processInfo.processIdentifier)-") }
+        #expect(scratch.isEmpty, "scratch copies are removed: \(scratch)")
+    }
+
+    @Test func withoutSpeculationEachSegmentIsSentAsItself() async throws {
+        let (manifest, folder, jobs) = try await record(speculate: false)
+        #expect(manifest.segments.map { $0.transcription?.text } == manifest.segments.map { "fake \($0.id)" })
+        for segment in manifest.segments { #expect(jobs.contains(folder.appendingPathComponent(segment.file).path)) }
+        #expect(!jobs.contains("hark-speculative-"))
+    }
+
+    @Test(.enabled(if: Fixtures.whisperModelInstalled, "run `make models`"))
+    func speculationGivesTheSameTextsAsWaitingForTheSegment() async throws {
+        func texts(speculate: Bool) async throws -> [String?] {
+            var configuration = Fixtures.fileConfiguration(root: try Fixtures.temporaryFolder("speculation-whisper"))
+            configuration.transcription = Fixtures.workers()
+            configuration.speculativeTranscription = speculate
+            let recorder = AsyncRecorderBackend(configuration: configuration)
+            try await recorder.start()
+            let summary = try #require(await recorder.waitUntilFinished())
+            return try Fixtures.manifest(in: URL(fileURLWithPath: summary.sessionPath)).segments.map { $0.transcription?.text }
+        }
+        let waited = try await texts(speculate: false)
+        let speculated = try await texts(speculate: true)
+        #expect(waited.count == 4 && waited.allSatisfy { $0?.isEmpty == false })
+        #expect(speculated == waited)
+    }
+}
