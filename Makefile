@@ -104,7 +104,7 @@ bench-latency: deps models  ## live end-of-speech → transcript latency over 24
 	scripts/virtual-mic.sh start
 	( sleep 1; for i in $$(seq $$(( $(LATENCY_SECONDS) / 168 ))); do PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} \
 		scripts/virtual-mic.sh play .build/bench/latency.wav; done ) & \
-		PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} $(BENCH) latency $(LATENCY_SECONDS) $$PWD/.build/release/hark $(LATENCY_BEAM); wait
+		PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} $(BENCH) latency $(LATENCY_SECONDS) $$PWD/.build/release/hark $(LATENCY_BEAM) .build/bench/latency.json $(LATENCY_FLAGS); wait
 
 fixtures:        ## regenerate Tests/Fixtures/speech.wav and its known speech regions (espeak-ng)
 	python3 scripts/make-speech-fixture.py

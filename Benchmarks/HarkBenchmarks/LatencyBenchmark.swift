@@ -2,48 +2,123 @@ import Foundation
 import Hark
 
 /// Live recording from the default input with transcription workers, while speech plays into it:
-/// for each utterance, the time from the end of its speech (and from its segment being saved) to
-/// its `transcriptionComplete`; dropped audio; RSS of the recorder and its workers at the end.
+/// for each utterance, the time from the end of its speech to its `transcriptionComplete`;
+/// dropped audio; RSS of the recorder and its workers at the end.
+///
+/// "End of speech" is measured two ways. From the input: the played script's own end of sound
+/// (scripts/make-latency-script.py writes it), placed in the stream by matching the k-th segment
+/// to the script's k-th utterance and taking, per play of the script, the median offset of their
+/// starts. From the VAD: the segment's `speechEnd`, which Silero puts a chunk or two after the
+/// sound ends. Stream time becomes wall time through the earliest `audioLevel` event seen for it.
 enum LatencyBenchmark {
-    static func run(seconds: Double, worker: String, beam: Int) async throws {
+    struct Script: Decodable {
+        struct Line: Decodable { var text: String; var start: Double; var end: Double }
+        var speech: [Line]
+    }
+
+    struct Timing {
+        var speechStart: [Int: Double] = [:], speechEnd: [Int: Double] = [:]
+        var saved: [Int: Double] = [:], done: [Int: Double] = [:], texts: [Int: String] = [:]
+        var offset = Double.infinity, dropped = 0
+    }
+
+    static func run(seconds: Double, worker: String, beam: Int, script path: String?, speculate: Bool,
+                    endSilence: Double? = nil, padding: Double? = nil) async throws {
+        let script = try path.map { try JSONDecoder().decode(Script.self, from: Data(contentsOf: URL(fileURLWithPath: $0))) }
         var configuration = RecorderConfiguration()
         configuration.sessionsDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("hark-latency-\(UUID().uuidString)")
         var workers = WorkerPoolConfiguration(executable: worker, arguments: ["worker"])
         workers.options = TranscriptionOptions(beamSize: beam)
         configuration.transcription = workers
+        configuration.speculativeTranscription = speculate
+        if let endSilence { configuration.segmenter.endSilence = endSilence }
+        if let padding { configuration.segmenter.padding = padding }
         let recorder = AsyncRecorderBackend(configuration: configuration)
         let events = recorder.events
         let clock = ContinuousClock()
         let origin = clock.now
         func now() -> Double { (clock.now - origin).inSeconds }
-        let collecting = Task { () -> (speechEnd: [Int: Double], saved: [Int: Double], done: [Int: Double], offset: Double, dropped: Int) in
-            var speechEnd: [Int: Double] = [:], saved: [Int: Double] = [:], done: [Int: Double] = [:]
-            var offset = Double.infinity, dropped = 0
+        let collecting = Task { () -> Timing in
+            var t = Timing()
             for try await event in events {
                 switch event {
-                case .audioLevel(let e): offset = min(offset, now() - e.time)   // wall time of audio time 0
-                case .segmentSaved(let e): speechEnd[e.segment.id] = e.segment.speechEnd; saved[e.segment.id] = now()
-                case .transcriptionComplete(let e): done[e.segmentID] = now()
-                case .audioDropped(let e): dropped += e.frames
-                case .recordingStopped: return (speechEnd, saved, done, offset, dropped)
+                case .audioLevel(let e): t.offset = min(t.offset, now() - e.time)   // wall time of audio time 0
+                case .segmentSaved(let e):
+                    t.speechStart[e.segment.id] = e.segment.speechStart
+                    t.speechEnd[e.segment.id] = e.segment.speechEnd
+                    t.saved[e.segment.id] = now()
+                case .transcriptionComplete(let e): t.done[e.segmentID] = now(); t.texts[e.segmentID] = e.text
+                case .audioDropped(let e): t.dropped += e.frames
+                case .recordingStopped: return t
                 default: break
                 }
             }
-            return (speechEnd, saved, done, offset, dropped)
+            return t
         }
         try await recorder.start()
         try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
         let rss = residentMegabytes(of: ProcessInfo.processInfo.processIdentifier)
         let workerRSS = childProcesses().map(residentMegabytes(of:)).reduce(0, +)
         let summary = try await recorder.stop()
-        let r = try await collecting.value
-        let fromSpeech = r.done.compactMap { id, t in r.speechEnd[id].map { t - (r.offset + $0) } }.sorted()
-        let fromSaved = r.done.compactMap { id, t in r.saved[id].map { t - $0 } }.sorted()
+        let t = try await collecting.value
+        let fromVAD = t.done.compactMap { id, done in t.speechEnd[id].map { done - (t.offset + $0) } }.sorted()
+        let fromSaved = t.done.compactMap { id, done in t.saved[id].map { done - $0 } }.sorted()
         func p(_ v: [Double], _ q: Double) -> String { v.isEmpty ? "-" : format(percentile(v, q) * 1000, 0) }
-        print("latency: \(format(seconds, 0)) s live, beam \(beam), \(summary.segmentCount) segments, \(r.done.count) transcribed, \(summary.droppedFrames) frames dropped (events: \(r.dropped))")
-        print("  end of speech → text: p50 \(p(fromSpeech, 0.5)) ms, p95 \(p(fromSpeech, 0.95)) ms, max \(p(fromSpeech, 1)) ms")
-        print("  segment saved → text: p50 \(p(fromSaved, 0.5)) ms, p95 \(p(fromSaved, 0.95)) ms (end of speech → saved is the 0.5 s hangover, plus the 0.2 s padding)")
+        print("latency: \(format(seconds, 0)) s live, beam \(beam), speculation \(speculate ? "on" : "off"), end silence \(configuration.segmenter.endSilence) s, padding \(configuration.segmenter.padding) s, \(summary.segmentCount) segments, \(t.done.count) transcribed, \(summary.droppedFrames) frames dropped (events: \(t.dropped))")
+        if let script {
+            let (fromInput, matched, errors) = inputLatencies(t, script: script)
+            print("  end of sound in the input → text: p50 \(p(fromInput, 0.5)) ms, p95 \(p(fromInput, 0.95)) ms, max \(p(fromInput, 1)) ms (\(fromInput.count) of \(matched) matched utterances; word error rate \(format(errors * 100, 1)) %)")
+        }
+        print("  VAD end of speech → text: p50 \(p(fromVAD, 0.5)) ms, p95 \(p(fromVAD, 0.95)) ms, max \(p(fromVAD, 1)) ms")
+        print("  segment saved → text: p50 \(p(fromSaved, 0.5)) ms, p95 \(p(fromSaved, 0.95)) ms")
         print("  RSS at the end: recorder \(format(rss, 0)) MB, workers \(format(workerRSS, 0)) MB")
+    }
+
+    /// Latencies from the script's ends of sound, and the word error rate over matched utterances.
+    /// Segments pair with script lines in order; a pair whose speech lengths differ by more than
+    /// 0.4 s (a split or merged utterance) is left out.
+    static func inputLatencies(_ t: Timing, script: Script) -> ([Double], Int, Double) {
+        let lines = script.speech
+        var pairs: [(id: Int, line: Script.Line, play: Int)] = []
+        for id in t.speechStart.keys.sorted() {
+            let line = lines[(id - 1) % lines.count]
+            guard let start = t.speechStart[id], let end = t.speechEnd[id],
+                  abs((end - start) - (line.end - line.start)) < 0.4 else { continue }
+            pairs.append((id, line, (id - 1) / lines.count))
+        }
+        var offsets: [Int: Double] = [:]
+        for play in Set(pairs.map(\.play)) {
+            offsets[play] = percentile(pairs.filter { $0.play == play }.map { t.speechStart[$0.id]! - $0.line.start }.sorted(), 0.5)
+        }
+        var latencies: [Double] = [], words = 0, wrong = 0
+        for pair in pairs {
+            guard let done = t.done[pair.id] else { continue }
+            latencies.append(done - (t.offset + pair.line.end + offsets[pair.play]!))
+            let reference = normalized(pair.line.text)
+            words += reference.count
+            wrong += editDistance(reference, normalized(t.texts[pair.id] ?? ""))
+        }
+        return (latencies.sorted(), pairs.count, words == 0 ? 0 : Double(wrong) / Double(words))
+    }
+
+    static func normalized(_ text: String) -> [Substring] {
+        text.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "'" }
+    }
+
+    static func editDistance(_ a: [Substring], _ b: [Substring]) -> Int {
+        guard !a.isEmpty else { return b.count }
+        guard !b.isEmpty else { return a.count }
+        var row = Array(0...b.count)
+        for i in 1...a.count {
+            var diagonal = row[0]
+            row[0] = i
+            for j in 1...b.count {
+                let above = row[j]
+                row[j] = min(above + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1))
+                diagonal = above
+            }
+        }
+        return row[b.count]
     }
 
     static func residentMegabytes(of pid: Int32) -> Double {
