@@ -30,9 +30,14 @@ import Testing
             // Its own file was never sent: the speculation's copy of the same audio was.
             #expect(!jobs.contains(folder.appendingPathComponent(segment.file).path))
         }
-        let scratch = try FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())
-            .filter { $0.hasPrefix("hark-speculative-\(ProcessInfo.processInfo.processIdentifier)-") }
-        #expect(scratch.isEmpty, "scratch copies are removed: \(scratch)")
+        // The scratch copies the workers were sent are gone.
+        let scratch = jobs.split(separator: "\n").compactMap { line -> String? in
+            guard let data = line.data(using: .utf8),
+                  let job = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+            return job["file"] as? String
+        }
+        #expect(!scratch.isEmpty && scratch.allSatisfy { $0.contains("hark-speculative-") })
+        #expect(scratch.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "scratch copies left: \(scratch)")
     }
 
     @Test func withoutSpeculationEachSegmentIsSentAsItself() async throws {
