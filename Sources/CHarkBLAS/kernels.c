@@ -147,3 +147,54 @@ void hark_gemv_half(const void *weights, long rows, long columns, const float *x
         y[r] = beta == 0 ? s : beta * y[r] + s;
     }
 }
+
+// Several input rows against one half-precision matrix (beam search's hypotheses): each weight
+// row is widened once into a local buffer and reused for every input row, so the matrix is read
+// from memory once per step instead of once per hypothesis. Inputs go four at a time, so four
+// independent sums are in flight rather than one chain of dependent multiply-adds.
+HARK_CLONES
+void hark_gemm_half(const void *weights, long rows, long columns, const float *x, long batch,
+                    float beta, float *y, long ldy) {
+    enum { W = 16, MAXC = 4096 };
+    const __fp16 *w = (const __fp16 *)weights;
+    float row[MAXC];
+    const long whole = columns - columns % W;
+    for (long r = 0; r < rows; r++) {
+        const __fp16 *source = w + r * columns;
+        if (columns > MAXC) {
+            for (long b = 0; b < batch; b++) {
+                float s = 0;
+                for (long i = 0; i < columns; i++) s += (float)source[i] * x[b * columns + i];
+                y[b * ldy + r] = beta == 0 ? s : beta * y[b * ldy + r] + s;
+            }
+            continue;
+        }
+        for (long i = 0; i < columns; i++) row[i] = (float)source[i];
+        for (long b = 0; b < batch; b += 4) {
+            const long n = batch - b < 4 ? batch - b : 4;
+            // Missing inputs of a last short group repeat the first; their sums are not stored.
+            const float *x0 = x + b * columns;
+            const float *x1 = n > 1 ? x0 + columns : x0, *x2 = n > 2 ? x0 + 2 * columns : x0;
+            const float *x3 = n > 3 ? x0 + 3 * columns : x0;
+            float l0[W] = {0}, l1[W] = {0}, l2[W] = {0}, l3[W] = {0};
+            for (long i = 0; i < whole; i += W)
+                for (int j = 0; j < W; j++) {
+                    const float v = row[i + j];
+                    l0[j] += v * x0[i + j];
+                    l1[j] += v * x1[i + j];
+                    l2[j] += v * x2[i + j];
+                    l3[j] += v * x3[i + j];
+                }
+            float sums[4] = {0, 0, 0, 0};
+            for (int j = 0; j < W; j++) { sums[0] += l0[j]; sums[1] += l1[j]; sums[2] += l2[j]; sums[3] += l3[j]; }
+            for (long i = whole; i < columns; i++) {
+                sums[0] += row[i] * x0[i]; sums[1] += row[i] * x1[i];
+                sums[2] += row[i] * x2[i]; sums[3] += row[i] * x3[i];
+            }
+            for (long k = 0; k < n; k++) {
+                float *out = y + (b + k) * ldy + r;
+                *out = beta == 0 ? sums[k] : beta * *out + sums[k];
+            }
+        }
+    }
+}

@@ -23,4 +23,13 @@ struct HalfMatrix: Sendable {
             hark_gemv_half(w.baseAddress! + first * columns, rows, columns, x, beta, y)
         }
     }
+
+    /// Rows `first ..< first + rows` against each of `batch` inputs (batch × columns); output row b
+    /// starts at `y + b * ldy`.
+    func multiply(rows first: Int, count rows: Int, columns: Int, batch x: UnsafePointer<Float>, count batch: Int,
+                  beta: Float = 0, into y: UnsafeMutablePointer<Float>, ldy: Int) {
+        storage.withUnsafeBufferPointer { w in
+            hark_gemm_half(w.baseAddress! + first * columns, rows, columns, x, batch, beta, y, ldy)
+        }
+    }
 }

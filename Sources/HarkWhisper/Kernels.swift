@@ -19,6 +19,14 @@ enum Kernels {
                 }
                 return
             }
+            // A few rows (beam search's hypotheses): the float16 weights read once for all.
+            if rows <= 8, let half = layer.half {
+                parallel(rows: n, threads: threads, minimumRows: 256) { start, count in
+                    half.multiply(rows: start, count: count, columns: k, batch: x, count: rows,
+                                  beta: accumulate ? 1 : 0, into: y + start, ldy: n)
+                }
+                return
+            }
             if rows == 1 {
                 BLAS.gemv(m: n, n: k, a: w.baseAddress!, lda: k, x: x, beta: accumulate ? 1 : 0, y: y)
                 return

@@ -7,9 +7,10 @@ struct WhisperDecoder {
     let threads: Int
     static let maxPositions = 448
 
-    private let d: Int, heads: Int, headSize: Int, frames: Int
-    private var crossKV: [[Float]]          // per layer: frames × 2d (keys, then values)
-    private var selfKeys: [[Float]], selfValues: [[Float]]   // per layer: 448 × d
+    private let d: Int, heads: Int, headSize: Int
+    let frames: Int
+    private(set) var crossKV: [[Float]]          // per layer: frames × 2d (keys, then values)
+    private(set) var selfKeys: [[Float]], selfValues: [[Float]]   // per layer: position × d
     private var x: [Float], normed: [Float], qkv: [Float], attention: [Float], ffn: [Float], scores: [Float]
     private(set) var logits: [Float]
     private(set) var position = 0
@@ -65,28 +66,6 @@ struct WhisperDecoder {
 
     /// The final hidden state after the last `advance`, for `logits(of:)`.
     var hidden: [Float] { normed }
-
-    /// Logits for several decoders at once (beam search): one product with the 51864-row output
-    /// matrix instead of one per beam, which is most of a decoding step's cost.
-    static func logits(of decoders: [WhisperDecoder], model: WhisperModel, threads: Int) -> [[Float]] {
-        let rows = decoders.count, d = model.dModel, vocabulary = model.vocabularySize
-        var hidden = [Float](repeating: 0, count: rows * d)
-        for (r, decoder) in decoders.enumerated() { hidden.replaceSubrange((r * d)..<((r + 1) * d), with: decoder.normed) }
-        var out = [Float](repeating: 0, count: rows * vocabulary)
-        hidden.withUnsafeBufferPointer { h in
-            model.embeddings.withUnsafeBufferPointer { e in
-                out.withUnsafeMutableBufferPointer { o in
-                    let h = h.baseAddress!, e = e.baseAddress!, o = o.baseAddress!
-                    // Split over vocabulary columns: each thread reads its share of the matrix once.
-                    Kernels.parallel(rows: vocabulary, threads: threads, minimumRows: 4096) { start, count in
-                        BLAS.gemm(transposeB: true, m: rows, n: count, k: d, a: h, lda: d, b: e + start * d, ldb: d,
-                                  c: o + start, ldc: vocabulary)
-                    }
-                }
-            }
-        }
-        return (0..<rows).map { Array(out[($0 * vocabulary)..<(($0 + 1) * vocabulary)]) }
-    }
 
     /// Feeds `token` through the layers and the final norm, without the output projection.
     mutating func advance(_ token: Int) {

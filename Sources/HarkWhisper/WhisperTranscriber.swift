@@ -51,7 +51,7 @@ public struct WhisperTranscriber: Sendable {
         var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads)
         let prompt = model.tokens.prompt(timestamps: options.timestamps)
         var result = options.timestamps || options.beamSize == 1 ? greedy(&decoder, prompt: prompt, timestamps: options.timestamps)
-            : beamSearch(decoder, prompt: prompt, size: options.beamSize, threads: threads)
+            : beamSearch(decoder, prompt: prompt, size: options.beamSize)
         result.isSilence = result.noSpeechProbability > options.noSpeechThreshold
             && result.averageLogProbability < options.logProbabilityThreshold
         if result.isSilence { result.text = ""; result.segments = [] }
@@ -155,7 +155,7 @@ public struct WhisperTranscriber: Sendable {
     /// the summed log-probabilities, finished hypotheses (ending in end-of-text) replaced by the next
     /// unfinished candidates, stop once `size` hypotheses finished (patience 1), then the best by
     /// log-probability divided by length (length penalty 1).
-    private func beamSearch(_ start: WhisperDecoder, prompt: [Int], size: Int, threads: Int) -> WhisperWindowResult {
+    private func beamSearch(_ start: WhisperDecoder, prompt: [Int], size: Int) -> WhisperWindowResult {
         let t = model.tokens
         var first = start
         var noSpeech = 0.0
@@ -163,14 +163,15 @@ public struct WhisperTranscriber: Sendable {
             first.step(token)
             if token == t.startOfTranscript { noSpeech = Self.probability(of: t.noSpeech, in: first.logits) }
         }
-        struct Beam { var decoder: WhisperDecoder; var tokens: [Int]; var score: Float }
+        struct Beam { var tokens: [Int]; var score: Float }
         struct Candidate { var beam: Int; var token: Int; var score: Float }
-        var beams = [Beam(decoder: first, tokens: [], score: 0)]
+        var batch = WhisperBeamDecoder(first)
+        var beams = [Beam(tokens: [], score: 0)]
         var beamLogits = [first.logits]
         var finished: [(tokens: [Int], score: Float)] = []
         var step = 0
         while true {
-            let last = beams[0].decoder.position + 1 >= WhisperDecoder.maxPositions
+            let last = batch.position + 1 >= WhisperDecoder.maxPositions
             var candidates: [Candidate] = []
             for (index, beam) in beams.enumerated() {
                 var logits = beamLogits[index]
@@ -197,12 +198,9 @@ public struct WhisperTranscriber: Sendable {
                 chosen.append(pick)
             }
             if finished.count >= size || last || chosen.isEmpty { break }
-            beams = chosen.map { c in
-                var decoder = beams[c.beam].decoder
-                decoder.advance(c.token)
-                return Beam(decoder: decoder, tokens: beams[c.beam].tokens + [c.token], score: c.score)
-            }
-            beamLogits = WhisperDecoder.logits(of: beams.map(\.decoder), model: model, threads: threads)
+            beams = chosen.map { Beam(tokens: beams[$0.beam].tokens + [$0.token], score: $0.score) }
+            batch.reorder(chosen.map(\.beam))
+            beamLogits = batch.step(chosen.map(\.token))
             step += 1
         }
         let best = finished.max { a, b in

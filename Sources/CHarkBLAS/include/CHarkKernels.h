@@ -17,4 +17,7 @@ void hark_half_to_float(const void *half, float *out, long count);
 int hark_float_to_half_exact(const float *in, void *half, long count);
 /// y = W · x (+ beta · y), W being `rows` × `columns` half-precision values, row-major.
 void hark_gemv_half(const void *weights, long rows, long columns, const float *x, float beta, float *y);
+/// y[b][r] = W[r] · x[b] (+ beta · y[b][r]) for `batch` input rows x (batch × columns); y rows `ldy` apart.
+void hark_gemm_half(const void *weights, long rows, long columns, const float *x, long batch,
+                    float beta, float *y, long ldy);
 #endif
