@@ -40,6 +40,18 @@ struct RecordCommandTests {
         #expect(result.stderr.contains("Unknown VAD mode 'loud'"), "\(result.stderr)")
     }
 
+    @Test func endSilenceSetsTheHangoverAndIsChecked() async throws {
+        let out = try temporaryFolder("endsilence")
+        // The fixture's sentences are 1.1 s or more apart: a 1.2 s hangover joins some of them.
+        let joined = try await HarkProcess.run(["record", "--input", HarkProcess.speech, "--out", out.path, "--json",
+                                                "--vad", "energy", "--no-transcribe", "--end-silence", "1.2", "--no-speculate"])
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(joined.stdout.split(separator: "\n").filter { $0.contains("\"segmentSaved\"") }.count < 4)
+        let bad = try await HarkProcess.run(["record", "--end-silence", "0"])
+        #expect(bad.status != 0)
+        #expect(bad.stderr.contains("--end-silence must be more than 0"), "\(bad.stderr)")
+    }
+
     @Test func recordsAFileIntoASessionWithJSONEvents() async throws {
         let out = try temporaryFolder("json")
         let result = try await HarkProcess.run(["record", "--input", HarkProcess.speech, "--out", out.path, "--json"])
