@@ -37,19 +37,23 @@ actor SessionTranscriber {
                  speechEnded: ContinuousClock.Instant? = nil) async {
         guard segment.state == .saved, again || segment.transcription?.state != .done else { return }
         let attempts = again ? 0 : segment.transcription?.attempts ?? 0
-        report(await store.setTranscription(TranscriptionRecord(state: .queued, attempts: attempts), forSegment: segment.id))
-        events.publish(.transcriptionQueued(.init(segmentID: segment.id)))
-        queuedAt[segment.id] = speechEnded ?? .now
-        if let span, var match = speculation, match.span == span, segment.state == .saved {
+        // Linked before the first suspension: the speculation's results, which may arrive while
+        // the manifest is written, then find their segment, and the writes stay in order.
+        var match: Speculation?
+        if let span, var current = speculation, current.span == span {
             speculation = nil
-            match.segment = segment
+            current.segment = segment
             inFlight += 1
-            if let outcome = match.outcome {
-                await settle(match, outcome)
-            } else {
-                linked[match.jobID] = match
-                if match.started { await markRunning(segment.id) }
-            }
+            if current.outcome == nil { linked[current.jobID] = current }
+            match = current
+        }
+        queuedAt[segment.id] = speechEnded ?? .now
+        events.publish(.transcriptionQueued(.init(segmentID: segment.id)))
+        let running = match.map { $0.started && $0.outcome == nil } ?? false
+        report(await store.setTranscription(TranscriptionRecord(state: running ? .running : .queued,
+                                                                 attempts: running ? 1 : attempts), forSegment: segment.id))
+        if let match {
+            if let outcome = match.outcome { await settle(match, outcome) }
             return
         }
         if await pool.submit(job(for: segment)) {
