@@ -75,16 +75,23 @@ enum LatencyBenchmark {
     }
 
     /// Latencies from the script's ends of sound, and the word error rate over matched utterances.
-    /// Segments pair with script lines in order; a pair whose speech lengths differ by more than
-    /// 0.4 s (a split or merged utterance) is left out.
+    /// Segments pair with script lines in order, the script repeating once per play: each segment
+    /// takes the first of the next three lines whose length is within 0.4 s of its speech, so a
+    /// split, merged or missed utterance costs its own pair and not every pair after it.
     static func inputLatencies(_ t: Timing, script: Script) -> ([Double], Int, Double) {
         let lines = script.speech
         var pairs: [(id: Int, line: Script.Line, play: Int)] = []
+        var next = 0   // lines heard so far, over all plays
         for id in t.speechStart.keys.sorted() {
-            let line = lines[(id - 1) % lines.count]
-            guard let start = t.speechStart[id], let end = t.speechEnd[id],
-                  abs((end - start) - (line.end - line.start)) < 0.4 else { continue }
-            pairs.append((id, line, (id - 1) / lines.count))
+            guard let start = t.speechStart[id], let end = t.speechEnd[id] else { continue }
+            for candidate in next..<(next + 3) {
+                let line = lines[candidate % lines.count]
+                if abs((end - start) - (line.end - line.start)) < 0.4 {
+                    pairs.append((id, line, candidate / lines.count))
+                    next = candidate + 1
+                    break
+                }
+            }
         }
         var offsets: [Int: Double] = [:]
         for play in Set(pairs.map(\.play)) {
