@@ -41,6 +41,12 @@ struct RecorderAndSessionRouteTests {
                 try #require(ContinuousClock.now < deadline, "the session was not transcribed in time")
                 try await Task.sleep(for: .milliseconds(200))
             }
+            // Transcripts can be complete before the recorder has shut its workers down; until it
+            // has, the session still counts as being recorded (and deleting it is refused).
+            while try await client.execute(uri: "/api/recorder", method: .get) { ServerFixtures.json($0)["recording"] as? Bool != false } {
+                try #require(ContinuousClock.now < deadline, "the recorder did not finish in time")
+                try await Task.sleep(for: .milliseconds(100))
+            }
             try await client.execute(uri: "/api/sessions/\(id)", method: .get) { response in
                 #expect((ServerFixtures.json(response)["segments"] as? [Any])?.count == 4)
             }
