@@ -16,20 +16,18 @@ struct HalfMatrix: Sendable {
         self.storage = storage
     }
 
-    /// y[r] = Σ W[r, i] · x[i] (+ beta · y[r]) for rows `first ..< first + rows`, `columns` wide.
-    func multiply(rows first: Int, count rows: Int, columns: Int, by x: UnsafePointer<Float>,
-                  beta: Float = 0, into y: UnsafeMutablePointer<Float>) {
-        storage.withUnsafeBufferPointer { w in
-            hark_gemv_half(w.baseAddress! + first * columns, rows, columns, x, beta, y)
-        }
-    }
-
     /// Rows `first ..< first + rows` against each of `batch` inputs (batch × columns); output row b
     /// starts at `y + b * ldy`.
     func multiply(rows first: Int, count rows: Int, columns: Int, batch x: UnsafePointer<Float>, count batch: Int,
                   beta: Float = 0, into y: UnsafeMutablePointer<Float>, ldy: Int) {
         storage.withUnsafeBufferPointer { w in
-            hark_gemm_half(w.baseAddress! + first * columns, rows, columns, x, batch, beta, y, ldy)
+            let w = w.baseAddress! + first * columns
+            // One input (greedy decoding) streams four weight rows at once instead.
+            if batch == 1 {
+                hark_gemv_half(w, rows, columns, x, beta, y)
+            } else {
+                hark_gemm_half(w, rows, columns, x, batch, beta, y, ldy)
+            }
         }
     }
 }

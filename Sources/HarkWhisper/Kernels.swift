@@ -11,15 +11,9 @@ enum Kernels {
                        into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, threads: Int = 1) {
         let n = layer.outputs, k = layer.inputs
         layer.weight.withUnsafeBufferPointer { w in
-            // One row (a decoding step): a matrix-vector product. Through gemm, OpenBLAS would
-            // repack the whole weight matrix on every call, which was most of a step's cost.
-            if rows == 1, let half = layer.half {
-                parallel(rows: n, threads: threads, minimumRows: 512) { start, count in
-                    half.multiply(rows: start, count: count, columns: k, by: x, beta: accumulate ? 1 : 0, into: y + start)
-                }
-                return
-            }
-            // A few rows (beam search's hypotheses): the float16 weights read once for all.
+            // A few rows (decoding: the hypotheses of one step): the float16 weights, read once
+            // for all rows. Through gemm, OpenBLAS would repack the whole weight matrix on every
+            // call, which was most of a step's cost.
             if rows <= 8, let half = layer.half {
                 parallel(rows: n, threads: threads, minimumRows: 256) { start, count in
                     half.multiply(rows: start, count: count, columns: k, batch: x, count: rows,
@@ -37,6 +31,17 @@ enum Kernels {
             }
         }
         layer.bias.withUnsafeBufferPointer { b in hark_add_rows(y, b.baseAddress!, rows, n) }
+    }
+
+    /// x += down(GELU(up(LayerNorm(x)))) for `rows` rows: a transformer layer's feed-forward
+    /// block. `normed` holds rows × d floats, `hidden` rows × up.outputs.
+    static func feedForward(_ x: UnsafeMutablePointer<Float>, rows: Int, _ norm: WhisperModel.LayerNorm,
+                            _ up: WhisperModel.Linear, _ down: WhisperModel.Linear,
+                            normed: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, threads: Int) {
+        layerNorm(x, rows: rows, norm, into: normed)
+        linear(normed, rows: rows, up, into: hidden, threads: threads)
+        gelu(hidden, count: rows * up.outputs)
+        linear(hidden, rows: rows, down, into: x, accumulate: true, threads: threads)
     }
 
     /// Runs `body` on contiguous row ranges, on up to `threads` threads when there is enough work.

@@ -1,20 +1,23 @@
 import HarkBLAS
 
-/// Whisper's text decoder for one 30 s window, one token at a time, with a key/value cache for
-/// self-attention and the encoder's keys and values computed once for cross-attention.
+/// Whisper's text decoder for one 30 s window: one or more hypotheses (beam search's beams) fed a
+/// token each per step. A step reads the decoder's weights, the encoder's keys and values and the
+/// output matrix once for all hypotheses — that reading, not arithmetic, is most of its cost. Each
+/// hypothesis keeps its own self-attention cache; `reorder` makes hypotheses follow the parents
+/// they were chosen from. The encoder's keys and values are computed once, at the start.
 struct WhisperDecoder {
     let model: WhisperModel
     let threads: Int
     static let maxPositions = 448
 
-    private let d: Int, heads: Int, headSize: Int
-    let frames: Int
-    private(set) var crossKV: [[Float]]          // per layer: frames × 2d (keys, then values)
-    private(set) var selfKeys: [[Float]], selfValues: [[Float]]   // per layer: position × d
-    private var x: [Float], normed: [Float], qkv: [Float], attention: [Float], ffn: [Float], scores: [Float]
-    private(set) var logits: [Float]
+    private let d: Int, heads: Int, headSize: Int, frames: Int
+    private let crossKV: [[Float]]                          // per layer: frames × 2d (keys, then values)
+    private var keys: [[[Float]]], values: [[[Float]]]      // [hypothesis][layer]: position × d
+    /// Each hypothesis's logits for its next token, after the last `step`.
+    private(set) var logits: [[Float]] = []
     private(set) var position = 0
 
+    /// One hypothesis, before the prompt.
     init(model: WhisperModel, encoded: [Float], threads: Int) {
         self.model = model
         self.threads = threads
@@ -22,110 +25,123 @@ struct WhisperDecoder {
         heads = model.heads
         headSize = d / heads
         frames = encoded.count / d
+        let frames = self.frames, d = self.d
         crossKV = model.decoderLayers.map { layer in
-            var kv = [Float](repeating: 0, count: encoded.count / model.dModel * 2 * model.dModel)
+            var kv = [Float](repeating: 0, count: frames * 2 * d)
             encoded.withUnsafeBufferPointer { e in
                 kv.withUnsafeMutableBufferPointer { kv in
-                    Kernels.linear(e.baseAddress!, rows: encoded.count / model.dModel, layer.crossKV, into: kv.baseAddress!, threads: threads)
+                    Kernels.linear(e.baseAddress!, rows: frames, layer.crossKV, into: kv.baseAddress!, threads: threads)
                 }
             }
             return kv
         }
-        // The caches grow a row per position: beam search copies decoders, and a copy then costs
-        // the positions used, not all 448.
-        selfKeys = Array(repeating: [], count: model.decoderLayers.count)
-        selfValues = selfKeys
-        x = [Float](repeating: 0, count: d)
-        normed = x
-        qkv = [Float](repeating: 0, count: 3 * d)
-        attention = x
-        ffn = [Float](repeating: 0, count: 4 * d)
-        scores = [Float](repeating: 0, count: max(frames * max(1, min(threads, heads)), Self.maxPositions))
-        logits = [Float](repeating: 0, count: model.vocabularySize)
+        // The caches grow a row per position, so following a parent copies only what it holds.
+        keys = [Array(repeating: [], count: model.decoderLayers.count)]
+        values = keys
     }
 
-    /// Feeds `token` at the next position and leaves the next token's logits in `logits`.
-    mutating func step(_ token: Int) {
-        advance(token)
-        let vocabulary = model.vocabularySize, d = self.d, threads = self.threads
-        normed.withUnsafeBufferPointer { n in
-            model.embeddings.withUnsafeBufferPointer { e in
-                logits.withUnsafeMutableBufferPointer { l in
-                    let e = e.baseAddress!, l = l.baseAddress!, n = n.baseAddress!
-                    Kernels.parallel(rows: vocabulary, threads: threads, minimumRows: 4096) { start, count in
-                        if let half = model.embeddingsHalf {
-                            half.multiply(rows: start, count: count, columns: d, by: n, into: l + start)
-                        } else {
-                            BLAS.gemv(m: count, n: d, a: e + start * d, lda: d, x: n, y: l + start)
-                        }
-                    }
-                }
-            }
+    var count: Int { keys.count }
+
+    /// Hypothesis i continues hypothesis `parents[i]`.
+    mutating func reorder(_ parents: [Int]) {
+        keys = parents.map { keys[$0] }
+        values = parents.map { values[$0] }
+    }
+
+    /// Feeds `tokens[i]` to hypothesis i and leaves each one's next-token logits in `logits`.
+    mutating func step(_ tokens: [Int]) {
+        precondition(tokens.count == count && position < WhisperDecoder.maxPositions)
+        let b = count, d = self.d, p = position, heads = self.heads, headSize = self.headSize, frames = self.frames
+        var x = [Float](repeating: 0, count: b * d)
+        for (row, token) in tokens.enumerated() {
+            for i in 0..<d { x[row * d + i] = model.embeddings[token * d + i] + model.decoderPositions[p * d + i] }
         }
-    }
-
-    /// The final hidden state after the last `advance`, for `logits(of:)`.
-    var hidden: [Float] { normed }
-
-    /// Feeds `token` through the layers and the final norm, without the output projection.
-    mutating func advance(_ token: Int) {
-        precondition(position < Self.maxPositions)
-        let p = position
-        for i in 0..<d { x[i] = model.embeddings[token * d + i] + model.decoderPositions[p * d + i] }
+        var n = [Float](repeating: 0, count: b * d), qkv = [Float](repeating: 0, count: b * 3 * d)
+        var out = [Float](repeating: 0, count: b * d), ffn = [Float](repeating: 0, count: b * 4 * d)
+        let parts = max(1, min(threads, heads))
+        var scores = [Float](repeating: 0, count: parts * b * max(frames, p + 1))
         let scale = 1 / Float(headSize).squareRoot()
         for (index, layer) in model.decoderLayers.enumerated() {
-            selfKeys[index].append(contentsOf: repeatElement(0, count: d))
-            selfValues[index].append(contentsOf: repeatElement(0, count: d))
-            x.withUnsafeMutableBufferPointer { x in
-            normed.withUnsafeMutableBufferPointer { n in
-            qkv.withUnsafeMutableBufferPointer { qkv in
-            attention.withUnsafeMutableBufferPointer { out in
-            scores.withUnsafeMutableBufferPointer { s in
-            selfKeys[index].withUnsafeMutableBufferPointer { keys in
-            selfValues[index].withUnsafeMutableBufferPointer { values in
-            crossKV[index].withUnsafeBufferPointer { kv in
+            x.withUnsafeMutableBufferPointer { x in n.withUnsafeMutableBufferPointer { n in
+            qkv.withUnsafeMutableBufferPointer { qkv in out.withUnsafeMutableBufferPointer { out in
                 let x = x.baseAddress!, n = n.baseAddress!, qkv = qkv.baseAddress!, out = out.baseAddress!
-                let s = s.baseAddress!, keys = keys.baseAddress!, values = values.baseAddress!, kv = kv.baseAddress!
-                // Causal self-attention over positions 0…p.
-                Kernels.layerNorm(x, rows: 1, layer.selfNorm, into: n)
-                Kernels.linear(n, rows: 1, layer.selfQKV, into: qkv, threads: threads)
-                (keys + p * d).update(from: qkv + d, count: d)
-                (values + p * d).update(from: qkv + 2 * d, count: d)
-                for h in 0..<heads {
-                    BLAS.gemv(m: p + 1, n: headSize, alpha: scale, a: keys + h * headSize, lda: d, x: qkv + h * headSize, y: s)
-                    Kernels.softmax(s, count: p + 1)
-                    BLAS.gemv(transpose: true, m: p + 1, n: headSize, a: values + h * headSize, lda: d, x: s, y: out + h * headSize)
+                // Causal self-attention, each hypothesis over its own past.
+                Kernels.layerNorm(x, rows: b, layer.selfNorm, into: n)
+                Kernels.linear(n, rows: b, layer.selfQKV, into: qkv, threads: threads)
+                for h in 0..<b {
+                    keys[h][index].append(contentsOf: UnsafeBufferPointer(start: qkv + h * 3 * d + d, count: d))
+                    values[h][index].append(contentsOf: UnsafeBufferPointer(start: qkv + h * 3 * d + 2 * d, count: d))
                 }
-                Kernels.linear(out, rows: 1, layer.selfOut, into: x, accumulate: true, threads: threads)
-                // Cross-attention over the encoder's frames.
-                Kernels.layerNorm(x, rows: 1, layer.crossNorm, into: n)
-                Kernels.linear(n, rows: 1, layer.crossQuery, into: qkv, threads: threads)
-                // Heads split across threads, each part with its own scores row: this reads all
-                // of the encoder's keys and values, the largest read of a step after the output matrix.
-                let parts = max(1, min(threads, heads)), frames = self.frames
-                Kernels.parallel(rows: heads, threads: parts, minimumRows: 1) { first, count in
-                    let s = s + (first * parts / heads) * frames
-                    for h in first..<(first + count) {
-                        BLAS.gemv(m: frames, n: headSize, alpha: scale, a: kv + h * headSize, lda: 2 * d, x: qkv + h * headSize, y: s)
-                        Kernels.softmax(s, count: frames)
-                        BLAS.gemv(transpose: true, m: frames, n: headSize, a: kv + d + h * headSize, lda: 2 * d, x: s, y: out + h * headSize)
+                scores.withUnsafeMutableBufferPointer { s in
+                    let s = s.baseAddress!
+                    for h in 0..<b {
+                        keys[h][index].withUnsafeBufferPointer { k in values[h][index].withUnsafeBufferPointer { v in
+                            for head in 0..<heads {
+                                BLAS.gemv(m: p + 1, n: headSize, alpha: scale, a: k.baseAddress! + head * headSize, lda: d,
+                                          x: qkv + h * 3 * d + head * headSize, y: s)
+                                Kernels.softmax(s, count: p + 1)
+                                BLAS.gemv(transpose: true, m: p + 1, n: headSize, a: v.baseAddress! + head * headSize, lda: d,
+                                          x: s, y: out + h * d + head * headSize)
+                            }
+                        }}
                     }
                 }
-                Kernels.linear(out, rows: 1, layer.crossOut, into: x, accumulate: true, threads: threads)
-                // Feed-forward.
-                Kernels.layerNorm(x, rows: 1, layer.ffnNorm, into: n)
+                Kernels.linear(out, rows: b, layer.selfOut, into: x, accumulate: true, threads: threads)
+                // Cross-attention: all hypotheses' queries against the encoder's frames at once.
+                Kernels.layerNorm(x, rows: b, layer.crossNorm, into: n)
+                Kernels.linear(n, rows: b, layer.crossQuery, into: qkv, threads: threads)   // b × d, rows d apart
+                crossKV[index].withUnsafeBufferPointer { kv in scores.withUnsafeMutableBufferPointer { s in
+                    let kv = kv.baseAddress!, s = s.baseAddress!
+                    Kernels.parallel(rows: heads, threads: parts, minimumRows: 1) { first, count in
+                        let s = s + (first * parts / heads) * b * frames
+                        for head in first..<(first + count) {
+                            let keys = kv + head * headSize, values = kv + d + head * headSize
+                            // gemm packs the keys and values before using them: for one query
+                            // (greedy decoding) that copy costs more than it saves.
+                            if b == 1 {
+                                BLAS.gemv(m: frames, n: headSize, alpha: scale, a: keys, lda: 2 * d, x: qkv + head * headSize, y: s)
+                                Kernels.softmax(s, count: frames)
+                                BLAS.gemv(transpose: true, m: frames, n: headSize, a: values, lda: 2 * d, x: s, y: out + head * headSize)
+                            } else {
+                                BLAS.gemm(transposeB: true, m: b, n: frames, k: headSize, alpha: scale,
+                                          a: qkv + head * headSize, lda: d, b: keys, ldb: 2 * d, c: s, ldc: frames)
+                                Kernels.softmax(rows: s, rows: b, columns: frames)
+                                BLAS.gemm(m: b, n: headSize, k: frames, a: s, lda: frames, b: values, ldb: 2 * d,
+                                          c: out + head * headSize, ldc: d)
+                            }
+                        }
+                    }
+                }}
+                Kernels.linear(out, rows: b, layer.crossOut, into: x, accumulate: true, threads: threads)
                 ffn.withUnsafeMutableBufferPointer { f in
-                    Kernels.linear(n, rows: 1, layer.ffnIn, into: f.baseAddress!, threads: threads)
-                    Kernels.gelu(f.baseAddress!, count: 4 * d)
-                    Kernels.linear(f.baseAddress!, rows: 1, layer.ffnOut, into: x, accumulate: true, threads: threads)
+                    Kernels.feedForward(x, rows: b, layer.ffnNorm, layer.ffnIn, layer.ffnOut,
+                                        normed: n, hidden: f.baseAddress!, threads: threads)
                 }
-            }}}}}}}}
-        }
-        x.withUnsafeBufferPointer { x in
-            normed.withUnsafeMutableBufferPointer { n in
-                Kernels.layerNorm(x.baseAddress!, rows: 1, model.decoderNorm, into: n.baseAddress!)
-            }
+            }}}}
         }
         position += 1
+        x.withUnsafeBufferPointer { x in n.withUnsafeMutableBufferPointer { n in
+            Kernels.layerNorm(x.baseAddress!, rows: b, model.decoderNorm, into: n.baseAddress!)
+        }}
+        logits = projection(of: n, rows: b)
+    }
+
+    /// The output projection (the token embeddings) for `rows` final hidden states.
+    private func projection(of hidden: [Float], rows: Int) -> [[Float]] {
+        let d = self.d, vocabulary = model.vocabularySize
+        var out = [Float](repeating: 0, count: rows * vocabulary)
+        hidden.withUnsafeBufferPointer { h in model.embeddings.withUnsafeBufferPointer { e in out.withUnsafeMutableBufferPointer { o in
+            let h = h.baseAddress!, e = e.baseAddress!, o = o.baseAddress!
+            // Split over vocabulary rows: each thread reads its share of the matrix once.
+            Kernels.parallel(rows: vocabulary, threads: threads, minimumRows: 4096) { start, count in
+                if let half = model.embeddingsHalf {
+                    half.multiply(rows: start, count: count, columns: d, batch: h, count: rows, into: o + start, ldy: vocabulary)
+                } else {
+                    BLAS.gemm(transposeB: true, m: rows, n: count, k: d, a: h, lda: d, b: e + start * d, ldb: d,
+                              c: o + start, ldc: vocabulary)
+                }
+            }
+        }}}
+        return (0..<rows).map { Array(out[($0 * vocabulary)..<(($0 + 1) * vocabulary)]) }
     }
 }

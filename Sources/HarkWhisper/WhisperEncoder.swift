@@ -61,11 +61,9 @@ struct WhisperEncoder {
                                     }
                                 }
                                 Kernels.linear(out, rows: t2, layer.attentionOut, into: x, accumulate: true, threads: threads)
-                                Kernels.layerNorm(x, rows: t2, layer.ffnNorm, into: n)
                                 ffn.withUnsafeMutableBufferPointer { f in
-                                    Kernels.linear(n, rows: t2, layer.ffnIn, into: f.baseAddress!, threads: threads)
-                                    Kernels.gelu(f.baseAddress!, count: t2 * 4 * d)
-                                    Kernels.linear(f.baseAddress!, rows: t2, layer.ffnOut, into: x, accumulate: true, threads: threads)
+                                    Kernels.feedForward(x, rows: t2, layer.ffnNorm, layer.ffnIn, layer.ffnOut,
+                                                        normed: n, hidden: f.baseAddress!, threads: threads)
                                 }
                             }
                         }

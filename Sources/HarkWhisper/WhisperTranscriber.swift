@@ -49,9 +49,15 @@ public struct WhisperTranscriber: Sendable {
         let threads = max(1, options.threads)
         let encoded = WhisperEncoder(model: model, threads: threads).encode(window)
         var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads)
-        let prompt = model.tokens.prompt(timestamps: options.timestamps)
-        var result = options.timestamps || options.beamSize == 1 ? greedy(&decoder, prompt: prompt, timestamps: options.timestamps)
-            : beamSearch(decoder, prompt: prompt, size: options.beamSize)
+        // The no-speech probability is read where the input is start-of-transcript.
+        var noSpeech = 0.0
+        for token in model.tokens.prompt(timestamps: options.timestamps) {
+            decoder.step([token])
+            if token == model.tokens.startOfTranscript { noSpeech = Self.probability(of: model.tokens.noSpeech, in: decoder.logits[0]) }
+        }
+        var result = options.timestamps || options.beamSize == 1 ? greedy(&decoder, timestamps: options.timestamps)
+            : beamSearch(&decoder, size: options.beamSize)
+        result.noSpeechProbability = noSpeech
         result.isSilence = result.noSpeechProbability > options.noSpeechThreshold
             && result.averageLogProbability < options.logProbabilityThreshold
         if result.isSilence { result.text = ""; result.segments = [] }
@@ -65,17 +71,12 @@ public struct WhisperTranscriber: Sendable {
         return result
     }
 
-    private func greedy(_ decoder: inout WhisperDecoder, prompt: [Int], timestamps: Bool = false) -> WhisperWindowResult {
+    /// Greedy decoding from a decoder that has read the prompt.
+    private func greedy(_ decoder: inout WhisperDecoder, timestamps: Bool = false) -> WhisperWindowResult {
         let t = model.tokens
-        // The no-speech probability is read where the input is start-of-transcript.
-        var noSpeech = 0.0
-        for token in prompt {
-            decoder.step(token)
-            if token == t.startOfTranscript { noSpeech = Self.probability(of: t.noSpeech, in: decoder.logits) }
-        }
         var tokens: [Int] = [], logProbability = 0.0
         while decoder.position < WhisperDecoder.maxPositions {
-            var logits = decoder.logits
+            var logits = decoder.logits[0]
             for id in t.suppressed { logits[id] = -.infinity }
             if tokens.isEmpty { for id in t.suppressedAtBegin { logits[id] = -.infinity } }
             if timestamps { applyTimestampRules(&logits, after: tokens) }
@@ -84,10 +85,10 @@ public struct WhisperTranscriber: Sendable {
             logProbability += Self.logSoftmax(at: best, of: logits)
             if best == t.endOfText { break }
             tokens.append(best)
-            decoder.step(best)
+            decoder.step([best])
         }
         var result = WhisperWindowResult(tokens: tokens, text: t.text(tokens).trimmingCharacters(in: .whitespaces),
-                                         noSpeechProbability: noSpeech,
+                                         noSpeechProbability: 0,
                                          averageLogProbability: logProbability / Double(tokens.count + 1), isSilence: false)
         if timestamps { result.segments = segments(of: tokens) }
         return result
@@ -154,27 +155,19 @@ public struct WhisperTranscriber: Sendable {
     /// Beam search as CTranslate2 runs it for faster-whisper: 2 × size candidates per step from
     /// the summed log-probabilities, finished hypotheses (ending in end-of-text) replaced by the next
     /// unfinished candidates, stop once `size` hypotheses finished (patience 1), then the best by
-    /// log-probability divided by length (length penalty 1).
-    private func beamSearch(_ start: WhisperDecoder, prompt: [Int], size: Int) -> WhisperWindowResult {
+    /// log-probability divided by length (length penalty 1). The decoder has read the prompt.
+    private func beamSearch(_ decoder: inout WhisperDecoder, size: Int) -> WhisperWindowResult {
         let t = model.tokens
-        var first = start
-        var noSpeech = 0.0
-        for token in prompt {
-            first.step(token)
-            if token == t.startOfTranscript { noSpeech = Self.probability(of: t.noSpeech, in: first.logits) }
-        }
         struct Beam { var tokens: [Int]; var score: Float }
         struct Candidate { var beam: Int; var token: Int; var score: Float }
-        var batch = WhisperBeamDecoder(first)
         var beams = [Beam(tokens: [], score: 0)]
-        var beamLogits = [first.logits]
         var finished: [(tokens: [Int], score: Float)] = []
         var step = 0
         while true {
-            let last = batch.position + 1 >= WhisperDecoder.maxPositions
+            let last = decoder.position + 1 >= WhisperDecoder.maxPositions
             var candidates: [Candidate] = []
             for (index, beam) in beams.enumerated() {
-                var logits = beamLogits[index]
+                var logits = decoder.logits[index]
                 for id in t.suppressed { logits[id] = -.infinity }
                 if step == 0 { for id in t.suppressedAtBegin { logits[id] = -.infinity } }
                 let logProbabilities = Self.logSoftmax(logits)
@@ -199,15 +192,15 @@ public struct WhisperTranscriber: Sendable {
             }
             if finished.count >= size || last || chosen.isEmpty { break }
             beams = chosen.map { Beam(tokens: beams[$0.beam].tokens + [$0.token], score: $0.score) }
-            batch.reorder(chosen.map(\.beam))
-            beamLogits = batch.step(chosen.map(\.token))
+            decoder.reorder(chosen.map(\.beam))
+            decoder.step(chosen.map(\.token))
             step += 1
         }
         let best = finished.max { a, b in
             a.score / Float(max(a.tokens.count, 0)) < b.score / Float(max(b.tokens.count, 0))
         } ?? (tokens: [], score: 0)
         return WhisperWindowResult(tokens: best.tokens, text: t.text(best.tokens).trimmingCharacters(in: .whitespaces),
-                                   noSpeechProbability: noSpeech,
+                                   noSpeechProbability: 0,
                                    averageLogProbability: Double(best.score) / Double(best.tokens.count + 1), isSilence: false)
     }
 
