@@ -169,8 +169,7 @@ struct CaptureLoop {
         report(error)
         setup.events.publish(.segmentSaved(.init(segment: record)))
         let sinceSpeechEnd = Double(segmenter.position - utterance.speechEnd) / rate
-        await setup.transcriber?.enqueue(record, span: Speculation.Span(utterance),
-                                         speechEnded: .now - .milliseconds(Int(sinceSpeechEnd * 1000)))
+        await setup.transcriber?.enqueue(record, span: Speculation.Span(utterance), speechEnded: .now - .seconds(sinceSpeechEnd))
     }
 
     private mutating func noteDropped() {

@@ -93,7 +93,7 @@ actor SessionTranscriber {
     private func handleSpeculative(_ job: WorkerJob, _ outcome: WorkerOutcome) async {
         let isStart = if case .started = outcome { true } else { false }
         if let match = linked[job.id] {
-            if isStart { await markRunning(match.segment!.id); return }
+            if isStart { await handle(self.job(for: match.segment!), outcome); return }
             linked[job.id] = nil
             await settle(match, outcome)
         } else if var current = speculation, current.jobID == job.id {
@@ -115,10 +115,6 @@ actor SessionTranscriber {
         case .failed, .unavailable, .started:
             if await !pool.submit(segmentJob) { gaveUp(segmentJob.id) }
         }
-    }
-
-    private func markRunning(_ id: Int) async {
-        report(await store.setTranscription(TranscriptionRecord(state: .running, attempts: 1), forSegment: id))
     }
 
     private func job(for segment: SegmentRecord) -> WorkerJob {

@@ -34,7 +34,6 @@ public struct Segmenter: Sendable {
     private var lastVoicedEnd = 0
     private var silenceRun = 0
     private var confirmed = false
-    private var tentativeGiven = false
 
     public init(configuration: SegmenterConfiguration = .init(), sampleRate: Int = 16_000) throws {
         try configuration.validate()
@@ -83,14 +82,15 @@ public struct Segmenter: Sendable {
             if probability >= thresholds.end {
                 silenceRun = 0
                 lastVoicedEnd = position
-                tentativeGiven = false
             } else {
                 silenceRun += chunk.count
             }
         }
         step.started = confirmIfLongEnough()
-        if confirmed, !tentativeGiven, silenceRun > 0, silenceRun >= padding, silenceRun < endSilence {
-            tentativeGiven = true
+        // Once per pause: on the chunk whose silence first covers the padding (the first quiet
+        // chunk when there is none).
+        let silenceBefore = silenceRun - chunk.count
+        if confirmed, silenceRun > 0, silenceRun >= padding, silenceBefore < max(padding, 1), silenceRun < endSilence {
             step.tentative = closing(reason: .silence)
         }
         if silenceRun >= endSilence {
@@ -124,7 +124,6 @@ public struct Segmenter: Sendable {
         utterance.removeAll(keepingCapacity: true)
         levels.removeAll(keepingCapacity: true)
         confirmed = false
-        tentativeGiven = false
         silenceRun = 0
     }
 
@@ -171,7 +170,6 @@ public struct Segmenter: Sendable {
         utterance.removeAll(keepingCapacity: true)
         levels.removeAll(keepingCapacity: true)
         confirmed = false
-        tentativeGiven = false
         silenceRun = 0
     }
 
