@@ -88,7 +88,8 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         // `make bench`: figures for the notes, in release builds.
-        .executableTarget(name: "hark-benchmarks", dependencies: ["Hark", "HarkAudio", "HarkCore", "HarkVAD", "HarkBLAS", "HarkWhisper", "CAllocationCounter"],
+        .executableTarget(name: "hark-benchmarks", dependencies: ["Hark", "HarkAudio", "HarkCore", "HarkVAD", "HarkBLAS", "HarkWhisper",
+                                                               "CAllocationCounter", "HarkTestSupport"],
                           path: "Benchmarks/HarkBenchmarks", swiftSettings: swiftSettings),
 
         // Test support: counts heap allocations made on one thread (see its header for why).

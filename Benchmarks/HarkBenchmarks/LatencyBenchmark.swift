@@ -1,5 +1,6 @@
 import Foundation
 import Hark
+import HarkTestSupport
 
 /// Live recording from the default input with transcription workers, while speech plays into it:
 /// for each utterance, the time from the end of its speech to its `transcriptionComplete`;
@@ -101,31 +102,11 @@ enum LatencyBenchmark {
         for pair in pairs {
             guard let done = t.done[pair.id] else { continue }
             latencies.append(done - (t.offset + pair.line.end + offsets[pair.play]!))
-            let reference = normalized(pair.line.text)
-            words += reference.count
-            wrong += editDistance(reference, normalized(t.texts[pair.id] ?? ""))
+            let (errors, said) = TestSupport.wordErrors(heard: t.texts[pair.id] ?? "", said: pair.line.text)
+            words += said
+            wrong += errors
         }
         return (latencies.sorted(), pairs.count, words == 0 ? 0 : Double(wrong) / Double(words))
-    }
-
-    static func normalized(_ text: String) -> [Substring] {
-        text.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "'" }
-    }
-
-    static func editDistance(_ a: [Substring], _ b: [Substring]) -> Int {
-        guard !a.isEmpty else { return b.count }
-        guard !b.isEmpty else { return a.count }
-        var row = Array(0...b.count)
-        for i in 1...a.count {
-            var diagonal = row[0]
-            row[0] = i
-            for j in 1...b.count {
-                let above = row[j]
-                row[j] = min(above + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1))
-                diagonal = above
-            }
-        }
-        return row[b.count]
     }
 
     static func residentMegabytes(of pid: Int32) -> Double {

@@ -1,7 +1,7 @@
 import Foundation
 
-/// What several test targets share: where the repository and the built `hark` are, temporary
-/// folders, and a fake transcription worker.
+/// What several test targets (and the benchmarks) share: where the repository and the built
+/// `hark` are, temporary folders, a fake transcription worker, and word error rates.
 public enum TestSupport {
     public static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         .deletingLastPathComponent().deletingLastPathComponent()
@@ -39,5 +39,30 @@ public enum TestSupport {
             """.write(to: script, atomically: true, encoding: .utf8)
         chmod(script.path, 0o755)
         return script.path
+    }
+
+    /// The word-level edit distance from what was said to what was heard, ignoring case and
+    /// punctuation, and how many words were said.
+    public static func wordErrors(heard: String, said: String) -> (errors: Int, words: Int) {
+        func words(_ s: String) -> [Substring] { s.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "'" } }
+        let h = words(heard), r = words(said)
+        guard !r.isEmpty, !h.isEmpty else { return (max(r.count, h.count), r.count) }
+        var row = Array(0...h.count)
+        for i in 1...r.count {
+            var diagonal = row[0]
+            row[0] = i
+            for j in 1...h.count {
+                let above = row[j]
+                row[j] = min(above + 1, row[j - 1] + 1, diagonal + (r[i - 1] == h[j - 1] ? 0 : 1))
+                diagonal = above
+            }
+        }
+        return (row[h.count], r.count)
+    }
+
+    /// Word error rate: `wordErrors` over the number of words said.
+    public static func wordErrorRate(heard: String, said: String) -> Double {
+        let (errors, words) = wordErrors(heard: heard, said: said)
+        return Double(errors) / Double(max(1, words))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HarkAudio
 import HarkCore
+import HarkTestSupport
 import Testing
 @testable import Hark
 
@@ -9,23 +10,6 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(3)), .enabled(if: Fixtures.whisperModelInstalled, "run `make models`"))
 struct LiveTranscriptionTests {
     init() async throws { try await VirtualMicrophone.start() }
-
-    /// Word error rate: word-level edit distance over the reference's length, ignoring case and punctuation.
-    static func wordErrorRate(heard: String, said: String) -> Double {
-        func words(_ s: String) -> [String] {
-            s.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "'" }.map(String.init)
-        }
-        let h = words(heard), r = words(said)
-        var row = Array(0...h.count)
-        for i in 1...max(1, r.count) where !r.isEmpty {
-            var next = [i] + Array(repeating: 0, count: h.count)
-            for j in 1...max(1, h.count) where !h.isEmpty {
-                next[j] = min(row[j] + 1, next[j - 1] + 1, row[j - 1] + (r[i - 1] == h[j - 1] ? 0 : 1))
-            }
-            row = next
-        }
-        return Double(row[h.count]) / Double(max(1, r.count))
-    }
 
     /// Plays `file` into the microphone while recording with transcription, then stops (which
     /// saves the last utterance and waits for its transcription); returns the text heard.
@@ -44,7 +28,7 @@ struct LiveTranscriptionTests {
     @Test func spokenSentencesComeBackAsText() async throws {
         let (heard, summary) = try await Self.hear(Fixtures.speech)
         let said = try Fixtures.speechRegions().map(\.text).joined(separator: " ")
-        let rate = Self.wordErrorRate(heard: heard, said: said)
+        let rate = TestSupport.wordErrorRate(heard: heard, said: said)
         print("live WER (espeak-ng) \(String(format: "%.3f", rate)): '\(heard)'")
         #expect(summary.droppedFrames == 0)
         // tiny.en on espeak-ng's voice after the null sink's resampling: five runs measured WER
@@ -56,15 +40,15 @@ struct LiveTranscriptionTests {
     @Test func aRealRecordingComesBackAsItsScript() async throws {
         let beckett = Fixtures.repository.appendingPathComponent("Tests/Fixtures/vad/beckett.flac").path
         let (heard, summary) = try await Self.hear(beckett)
-        let rate = Self.wordErrorRate(heard: heard, said: "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better.")
+        let rate = TestSupport.wordErrorRate(heard: heard, said: "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better.")
         print("live WER (beckett) \(String(format: "%.3f", rate)) over \(summary.segmentCount) segments: '\(heard)'")
         #expect(summary.droppedFrames == 0)
         #expect(rate <= 0.10, "heard '\(heard)'")
     }
 
     @Test func wordErrorRateCountsEdits() {
-        #expect(Self.wordErrorRate(heard: "the quick brown fox", said: "The quick brown fox.") == 0)
-        #expect(Self.wordErrorRate(heard: "the quick fox", said: "the quick brown fox") == 0.25)
-        #expect(Self.wordErrorRate(heard: "", said: "one two") == 1)
+        #expect(TestSupport.wordErrorRate(heard: "the quick brown fox", said: "The quick brown fox.") == 0)
+        #expect(TestSupport.wordErrorRate(heard: "the quick fox", said: "the quick brown fox") == 0.25)
+        #expect(TestSupport.wordErrorRate(heard: "", said: "one two") == 1)
     }
 }

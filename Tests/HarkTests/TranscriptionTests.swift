@@ -1,4 +1,5 @@
 import Foundation
+import HarkTestSupport
 import Testing
 @testable import Hark
 
@@ -181,7 +182,7 @@ struct RealRecordingTranscriptionTests {
         let manifest = try Fixtures.manifest(in: URL(fileURLWithPath: summary.sessionPath))
         let heard = manifest.segments.compactMap { $0.transcription?.text }.joined(separator: " ")
         let said = "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better."
-        let rate = LiveTranscriptionTests.wordErrorRate(heard: heard, said: said)
+        let rate = TestSupport.wordErrorRate(heard: heard, said: said)
         print("beckett WER \(String(format: "%.3f", rate)) over \(manifest.segments.count) segments: '\(heard)'")
         #expect(rate <= 0.10, "heard '\(heard)'")
     }
