@@ -14,6 +14,9 @@ import Testing
         workers.size = 1
         configuration.transcription = workers
         configuration.speculativeTranscription = speculate
+        // On a loaded machine starting the workers alone has taken ~25 s: the default 30 s drain
+        // would leave segments queued and test the machine's speed, not speculation.
+        configuration.transcriptionDrainTime = .seconds(120)
         let recorder = AsyncRecorderBackend(configuration: configuration)
         try await recorder.start()
         let summary = try #require(await recorder.waitUntilFinished())
