@@ -24,11 +24,14 @@ enum LatencyBenchmark {
     }
 
     static func run(seconds: Double, worker: String, beam: Int, script path: String?, speculate: Bool,
-                    endSilence: Double? = nil, padding: Double? = nil) async throws {
+                    endSilence: Double? = nil, padding: Double? = nil, instantWorker: Bool = false) async throws {
         let script = try path.map { try JSONDecoder().decode(Script.self, from: Data(contentsOf: URL(fileURLWithPath: $0))) }
         var configuration = RecorderConfiguration()
         configuration.sessionsDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("hark-latency-\(UUID().uuidString)")
-        var workers = WorkerPoolConfiguration(executable: worker, arguments: ["worker"])
+        // An instant worker answers every job at once: what is left is the pipeline's own floor
+        // (capture, VAD, hangover, files, IPC), the latency no transcription speed-up can remove.
+        var workers = instantWorker ? WorkerPoolConfiguration(executable: try TestSupport.fakeWorker(":"), arguments: [])
+                                    : WorkerPoolConfiguration(executable: worker, arguments: ["worker"])
         workers.options = TranscriptionOptions(beamSize: beam)
         configuration.transcription = workers
         configuration.speculativeTranscription = speculate
@@ -65,7 +68,7 @@ enum LatencyBenchmark {
         let fromVAD = t.done.compactMap { id, done in t.speechEnd[id].map { done - (t.offset + $0) } }.sorted()
         let fromSaved = t.done.compactMap { id, done in t.saved[id].map { done - $0 } }.sorted()
         func p(_ v: [Double], _ q: Double) -> String { v.isEmpty ? "-" : format(percentile(v, q) * 1000, 0) }
-        print("latency: \(format(seconds, 0)) s live, beam \(beam), speculation \(speculate ? "on" : "off"), end silence \(configuration.segmenter.endSilence) s, padding \(configuration.segmenter.padding) s, \(summary.segmentCount) segments, \(t.done.count) transcribed, \(summary.droppedFrames) frames dropped (events: \(t.dropped))")
+        print("latency: \(format(seconds, 0)) s live, beam \(beam), speculation \(speculate ? "on" : "off"),\(instantWorker ? " instant worker (no transcription)," : "") end silence \(configuration.segmenter.endSilence) s, padding \(configuration.segmenter.padding) s, \(summary.segmentCount) segments, \(t.done.count) transcribed, \(summary.droppedFrames) frames dropped (events: \(t.dropped))")
         if let script {
             let (fromInput, matched, errors) = inputLatencies(t, script: script)
             print("  end of sound in the input → text: p50 \(p(fromInput, 0.5)) ms, p95 \(p(fromInput, 0.95)) ms, max \(p(fromInput, 1)) ms (\(fromInput.count) of \(matched) matched utterances; word error rate \(format(errors * 100, 1)) %)")
