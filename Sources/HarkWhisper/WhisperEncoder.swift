@@ -1,4 +1,5 @@
 import HarkBLAS
+import HarkCore
 
 /// Whisper's audio encoder: two convolutions with GELU, positions, pre-norm self-attention blocks,
 /// a final LayerNorm. Input 3000 × mel frames, output 1500 × d.
@@ -7,7 +8,7 @@ struct WhisperEncoder {
     let threads: Int
     static let inputFrames = 3000, outputFrames = 1500
 
-    func encode(_ mel: [Float]) -> [Float] {
+    func encode(_ mel: [Float], cancellation: CancellationFlag? = nil) throws(HarkError) -> [Float] {
         let d = model.dModel, mels = model.melBins, t1 = Self.inputFrames, t2 = Self.outputFrames
         var col = [Float](repeating: 0, count: t2 * 3 * d)
         var hidden = [Float](repeating: 0, count: t1 * d)
@@ -39,6 +40,7 @@ struct WhisperEncoder {
         let parts = max(1, min(threads, heads))
         var scores = [Float](repeating: 0, count: parts * t2 * t2)
         for layer in model.encoderLayers {
+            try cancellation?.check()
             x.withUnsafeMutableBufferPointer { x in
                 normed.withUnsafeMutableBufferPointer { n in
                     qkv.withUnsafeMutableBufferPointer { qkv in

@@ -22,13 +22,19 @@ public actor WhisperEngine: TranscriptionEngine {
         whisper.beamSize = max(1, options.beamSize)
         if let threads = options.threads { whisper.threads = max(1, threads) }
         whisper.timestamps = options.timestamps
-        return try await Task.detached {
-            let started = ContinuousClock.now
-            let result = try transcriber.transcribe(samples, options: whisper)
-            return Transcript(text: result.text, tokens: result.tokens, noSpeechProbability: result.noSpeechProbability,
-                              averageLogProbability: result.averageLogProbability, isSilence: result.isSilence,
-                              processingTime: (ContinuousClock.now - started).inSeconds, segments: result.segments)
-        }.value
+        // The work runs detached, where the caller's cancellation cannot reach: the flag carries it.
+        let cancellation = CancellationFlag(), settings = whisper
+        return try await withTaskCancellationHandler {
+            try await Task.detached {
+                let started = ContinuousClock.now
+                let result = try transcriber.transcribe(samples, options: settings, cancellation: cancellation)
+                return Transcript(text: result.text, tokens: result.tokens, noSpeechProbability: result.noSpeechProbability,
+                                  averageLogProbability: result.averageLogProbability, isSilence: result.isSilence,
+                                  processingTime: (ContinuousClock.now - started).inSeconds, segments: result.segments)
+            }.value
+        } onCancel: {
+            cancellation.raise()
+        }
     }
 
     private func transcriber() async throws -> WhisperTranscriber {

@@ -40,14 +40,16 @@ public struct WhisperTranscriber: Sendable {
     }
 
     /// Transcribes `samples` (at most 30 s; longer input is cut by the caller, e.g. with the VAD).
-    public func transcribe(_ samples: [Float], options: WhisperOptions = .init()) throws(HarkError) -> WhisperWindowResult {
+    /// A raised `cancellation` stops it at the next encoder layer or decoded token (`cancelled`).
+    public func transcribe(_ samples: [Float], options: WhisperOptions = .init(),
+                           cancellation: CancellationFlag? = nil) throws(HarkError) -> WhisperWindowResult {
         guard samples.allSatisfy(\.isFinite) else {
             throw HarkError(.invalidInput, "The audio holds NaN or infinite samples; Whisper cannot transcribe it.")
         }
         let (features, frames) = try mel.features(of: samples)
         let window = mel.window(features, frames: frames)
         let threads = max(1, options.threads)
-        let encoded = WhisperEncoder(model: model, threads: threads).encode(window)
+        let encoded = try WhisperEncoder(model: model, threads: threads).encode(window, cancellation: cancellation)
         var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads)
         // The no-speech probability is read where the input is start-of-transcript.
         var noSpeech = 0.0
@@ -55,8 +57,9 @@ public struct WhisperTranscriber: Sendable {
             decoder.step([token])
             if token == model.tokens.startOfTranscript { noSpeech = Self.probability(of: model.tokens.noSpeech, in: decoder.logits[0]) }
         }
-        var result = options.timestamps || options.beamSize == 1 ? greedy(&decoder, timestamps: options.timestamps)
-            : beamSearch(&decoder, size: options.beamSize)
+        var result = options.timestamps || options.beamSize == 1
+            ? try greedy(&decoder, timestamps: options.timestamps, cancellation: cancellation)
+            : try beamSearch(&decoder, size: options.beamSize, cancellation: cancellation)
         result.noSpeechProbability = noSpeech
         result.isSilence = result.noSpeechProbability > options.noSpeechThreshold
             && result.averageLogProbability < options.logProbabilityThreshold
@@ -72,10 +75,12 @@ public struct WhisperTranscriber: Sendable {
     }
 
     /// Greedy decoding from a decoder that has read the prompt.
-    private func greedy(_ decoder: inout WhisperDecoder, timestamps: Bool = false) -> WhisperWindowResult {
+    private func greedy(_ decoder: inout WhisperDecoder, timestamps: Bool,
+                        cancellation: CancellationFlag?) throws(HarkError) -> WhisperWindowResult {
         let t = model.tokens
         var tokens: [Int] = [], logProbability = 0.0
         while decoder.position < WhisperDecoder.maxPositions {
+            try cancellation?.check()
             var logits = decoder.logits[0]
             for id in t.suppressed { logits[id] = -.infinity }
             if tokens.isEmpty { for id in t.suppressedAtBegin { logits[id] = -.infinity } }
@@ -156,7 +161,8 @@ public struct WhisperTranscriber: Sendable {
     /// the summed log-probabilities, finished hypotheses (ending in end-of-text) replaced by the next
     /// unfinished candidates, stop once `size` hypotheses finished (patience 1), then the best by
     /// log-probability divided by length (length penalty 1). The decoder has read the prompt.
-    private func beamSearch(_ decoder: inout WhisperDecoder, size: Int) -> WhisperWindowResult {
+    private func beamSearch(_ decoder: inout WhisperDecoder, size: Int,
+                            cancellation: CancellationFlag?) throws(HarkError) -> WhisperWindowResult {
         let t = model.tokens
         struct Beam { var tokens: [Int]; var score: Float }
         struct Candidate { var beam: Int; var token: Int; var score: Float }
@@ -164,6 +170,7 @@ public struct WhisperTranscriber: Sendable {
         var finished: [(tokens: [Int], score: Float)] = []
         var step = 0
         while true {
+            try cancellation?.check()
             let last = decoder.position + 1 >= WhisperDecoder.maxPositions
             var candidates: [Candidate] = []
             for (index, beam) in beams.enumerated() {

@@ -25,13 +25,15 @@ public enum TestSupport {
     }
 
     /// A fake worker (a shell script speaking the worker protocol): says ready, then answers each
-    /// job with "fake <id>", running the shell command `fault` first.
+    /// job with "fake <id>", running the shell command `fault` first. Cancels are ignored (allowed:
+    /// the job's answer then comes in full).
     public static func fakeWorker(_ fault: String) throws -> String {
         let script = try temporaryFolder("fakeworker").appendingPathComponent("worker.sh")
         try """
             #!/bin/sh
             echo '{"type":"ready"}'
             while read -r line; do
+              case "$line" in *'"type":"cancel"'*) continue ;; esac
               id=$(echo "$line" | sed 's/.*"id":\\(-\\{0,1\\}[0-9]*\\).*/\\1/')
               \(fault)
               echo "{\\"type\\":\\"result\\",\\"id\\":$id,\\"text\\":\\"fake $id\\"}"

@@ -63,6 +63,34 @@ struct TranscriptionTests {
         await pool.shutdown()
     }
 
+    @Test func aRunningJobThatIsCancelledStopsEarlyAndItsWorkerTakesTheNext() async throws {
+        var workers = Fixtures.workers()
+        workers.options = TranscriptionOptions(beamSize: 5)   // ~2 s of work on the fixture: time to cancel it
+        let pool = TranscriptionWorkerPool(configuration: workers)
+        await pool.submit(WorkerJob(id: -1, file: Fixtures.speech))
+        var outcomes: [Int: WorkerOutcome] = [:]
+        var worker: Int32?
+        for await (job, event) in pool.results {
+            if case .started = event {
+                if job.id == -1 {
+                    // On a worker now: the pool cannot take it back, it asks the worker to stop.
+                    #expect(await pool.cancel(jobID: -1) == false)
+                    worker = await pool.workerProcessIdentifiers.first
+                }
+                continue
+            }
+            outcomes[job.id] = event
+            if job.id == -1 { await pool.submit(WorkerJob(id: 2, file: Fixtures.speech)) }
+            if outcomes.count == 2 { break }
+        }
+        guard case .failed(_, let code) = outcomes[-1] else { Issue.record("not cancelled: \(String(describing: outcomes[-1]))"); return }
+        #expect(code == .cancelled)
+        guard case .transcribed(let reply) = outcomes[2] else { Issue.record("the next job was not transcribed"); return }
+        #expect(reply.text?.contains("lazy dog") == true)
+        #expect(await pool.workerProcessIdentifiers.first == worker, "the same worker, not a replacement")
+        await pool.shutdown()
+    }
+
     @Test func aCorruptSegmentFailsClearlyAndTheOthersAreDone() async throws {
         let pool = TranscriptionWorkerPool(configuration: Fixtures.workers())
         let corrupt = try Fixtures.temporaryFolder("corrupt").appendingPathComponent("0001.wav")

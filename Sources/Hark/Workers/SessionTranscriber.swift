@@ -76,15 +76,15 @@ actor SessionTranscriber {
         }
     }
 
-    /// Forgets the current speculation: out of the queue if no worker has it yet, else its
-    /// result is ignored when it comes.
+    /// Forgets the current speculation: out of the queue if no worker has it yet, else its worker
+    /// is asked to stop (freeing it for the next utterance sooner) and its outcome is ignored.
     private func dropSpeculation() async {
         guard let dropped = speculation else { return }
         speculation = nil
         if dropped.outcome != nil { dropped.discard(); return }
         // Listed first: its result may arrive while the pool is asked.
         abandoned[dropped.jobID] = dropped
-        if !dropped.started, await pool.cancel(jobID: dropped.jobID) {
+        if await pool.cancel(jobID: dropped.jobID) {
             abandoned[dropped.jobID] = nil
             dropped.discard()
         }

@@ -75,6 +75,9 @@ public actor TranscriptionWorkerPool {
     private var idle: [CheckedContinuation<WorkerJob?, Never>] = []
     private var running: [Int: WorkerJob] = [:]   // slot → job
     private var processes: [Int: Int32] = [:]     // slot → worker pid
+    private var writers: [Int: StandardInputWriter] = [:]   // slot → its worker's stdin
+    private var sent: [Int: Int] = [:]            // slot → id of the job its worker was sent
+    private var cancelOnceSent: Set<Int> = []     // job ids
     private var slots: [Task<Void, Never>] = []
     private var stopping = false
     private var fatal: String?
@@ -98,13 +101,30 @@ public actor TranscriptionWorkerPool {
         return true
     }
 
-    /// Takes a job out of the queue if no worker has it yet; true when it was removed (no result
-    /// will come for it).
+    /// Takes a job out of the queue if no worker has it yet: true, and no result will come for it.
+    /// A job a worker is running is asked to stop early: false, and its outcome still comes (a
+    /// `cancelled` failure, or its result if it finished first).
     public func cancel(jobID: Int) -> Bool {
-        guard let index = pending.firstIndex(where: { $0.id == jobID }) else { return false }
-        pending.remove(at: index)
-        settleIfIdle()
-        return true
+        if let index = pending.firstIndex(where: { $0.id == jobID }) {
+            pending.remove(at: index)
+            settleIfIdle()
+            return true
+        }
+        guard let slot = running.first(where: { $0.value.id == jobID })?.key else { return false }
+        if sent[slot] == jobID {
+            sendCancel(jobID, to: slot)
+        } else {
+            cancelOnceSent.insert(jobID)   // the slot took it but has not written it to its worker yet
+        }
+        return false
+    }
+
+    private func sendCancel(_ jobID: Int, to slot: Int) {
+        guard let writer = writers[slot] else { return }
+        // The slot writes nothing while it waits for this job's answer; a cancel that arrives
+        // after the next job was sent names an id the worker no longer runs, and is ignored.
+        let line = WorkerMessage.cancel(id: jobID).encodedLine()
+        Task { _ = try? await writer.write(line) }
     }
 
     /// Jobs queued or running.
@@ -180,6 +200,7 @@ public actor TranscriptionWorkerPool {
 
     private func finished(_ slot: Int, _ outcome: WorkerOutcome) {
         guard let job = running.removeValue(forKey: slot) else { return }
+        cancelOnceSent.remove(job.id)
         continuation.yield((job, outcome))
         settleIfIdle()
     }
@@ -187,6 +208,7 @@ public actor TranscriptionWorkerPool {
     /// The job in `slot` lost its worker: try again elsewhere, or give up after `maxAttempts`.
     private func retry(_ slot: Int, reason: String) {
         guard var job = running.removeValue(forKey: slot) else { return }
+        cancelOnceSent.remove(job.id)   // a retried job runs to its end; its outcome is still ignored
         if stopping {
             continuation.yield((job, .interrupted))
             settleIfIdle()
@@ -247,7 +269,12 @@ public actor TranscriptionWorkerPool {
             input: .inputWriter, output: .sequence, error: .discarded
         ) { execution -> WorkerEnd in
             self.processes[slot] = execution.processIdentifier.value
-            defer { self.processes[slot] = nil }
+            self.writers[slot] = execution.standardInputWriter
+            defer {
+                self.processes[slot] = nil
+                self.writers[slot] = nil
+                self.sent[slot] = nil
+            }
             let inbox = LineInbox()
             let reader = Task {
                 do {
@@ -273,6 +300,9 @@ public actor TranscriptionWorkerPool {
                     self.retry(slot, reason: "the worker stopped reading")
                     return .exited
                 }
+                self.sent[slot] = job.id
+                if self.cancelOnceSent.remove(job.id) != nil { self.sendCancel(job.id, to: slot) }
+                defer { self.sent[slot] = nil }
                 switch await inbox.next(timeout: configuration.jobTimeout) {
                 case .line(let line):
                     guard let reply = WorkerMessage.decode(line), reply.id == job.id else {

@@ -24,6 +24,8 @@ public struct HarkError: Error, Sendable, Hashable, CustomStringConvertible {
         case remoteUnavailable
         /// The service is at its limit (a full queue); try again later.
         case busy
+        /// The caller withdrew the work before it finished (a speculation that speech proved wrong).
+        case cancelled
     }
 
     public let code: Code
