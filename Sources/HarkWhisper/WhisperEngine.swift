@@ -22,16 +22,17 @@ public actor WhisperEngine: TranscriptionEngine {
         whisper.beamSize = max(1, options.beamSize)
         if let threads = options.threads { whisper.threads = max(1, threads) }
         whisper.timestamps = options.timestamps
-        // The work runs detached, where the caller's cancellation cannot reach: the flag carries it.
+        // The work runs on a thread of its own, where the caller's cancellation cannot reach: the
+        // flag carries it.
         let cancellation = CancellationFlag(), settings = whisper
         return try await withTaskCancellationHandler {
-            try await Task.detached {
+            try await onOwnThread {
                 let started = ContinuousClock.now
                 let result = try transcriber.transcribe(samples, options: settings, cancellation: cancellation)
                 return Transcript(text: result.text, tokens: result.tokens, noSpeechProbability: result.noSpeechProbability,
                                   averageLogProbability: result.averageLogProbability, isSilence: result.isSilence,
                                   processingTime: (ContinuousClock.now - started).inSeconds, segments: result.segments)
-            }.value
+            }
         } onCancel: {
             cancellation.raise()
         }
@@ -40,7 +41,7 @@ public actor WhisperEngine: TranscriptionEngine {
     private func transcriber() async throws -> WhisperTranscriber {
         if let loading { return try await loading.value }
         let directory = modelDirectory
-        let task = Task.detached { WhisperTranscriber(model: try WhisperModel(directory: directory)) }
+        let task = Task { try await onOwnThread { WhisperTranscriber(model: try WhisperModel(directory: directory)) } }
         loading = task
         do {
             return try await task.value

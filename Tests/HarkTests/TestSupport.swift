@@ -72,15 +72,6 @@ final class EventLog: Sendable {
     var events: [RecorderEvent] { get async throws { try await task.value } }
 }
 
-/// Runs blocking code (the `RecorderBackend` façade, a child process) on a thread of its own,
-/// as a script would: blocking a thread of the small cooperative pool could starve every other
-/// test running in parallel.
-func onOwnThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
-
 enum Signal {
     /// Normalised correlation of two equally long signals: 1 when identical up to gain.
     static func correlation(_ a: ArraySlice<Float>, _ b: ArraySlice<Float>) -> Double {

@@ -1,4 +1,5 @@
 import Foundation
+import HarkCore
 
 /// The PulseAudio null sink of `scripts/virtual-mic.sh`, for tests that capture through PortAudio.
 enum VirtualMicrophone {

@@ -1,4 +1,5 @@
 import Foundation
+import HarkCore
 import Testing
 @testable import HarkWhisper
 
@@ -63,17 +64,19 @@ struct ModelFormatTests {
         return folder
     }
 
-    @Test func float32ModelGivesTheSameTokens() throws {
+    @Test func float32ModelGivesTheSameTokens() async throws {
         let model = try WhisperModel(directory: try Self.rewrite(as: "float32"))
         let file = WhisperFixtures.file("beckett")
-        let result = try WhisperTranscriber(model: model).transcribe(try WhisperFixtures.audio(file))
+        let audio = try WhisperFixtures.audio(file)
+        let result = try await onOwnThread { try WhisperTranscriber(model: model).transcribe(audio) }
         #expect(result.tokens == file.greedy.tokens)
     }
 
-    @Test func int8ModelLoadsAndStillHearsTheWords() throws {
+    @Test func int8ModelLoadsAndStillHearsTheWords() async throws {
         let model = try WhisperModel(directory: try Self.rewrite(as: "int8"))
         let file = WhisperFixtures.file("beckett")
-        let result = try WhisperTranscriber(model: model).transcribe(try WhisperFixtures.audio(file))
+        let audio = try WhisperFixtures.audio(file)
+        let result = try await onOwnThread { try WhisperTranscriber(model: model).transcribe(audio) }
         print("int8 beckett: \(result.text)")
         #expect(result.text.lowercased().contains("fail better"), "\(result.text)")
     }

@@ -6,33 +6,33 @@ import Testing
 /// No words out of no speech, and clear errors for bad models.
 @Suite(.enabled(if: WhisperFixtures.model != nil, "run `make models` to install Whisper tiny.en"))
 struct WhisperSilenceTests {
-    static func transcribe(_ samples: [Float]) throws -> WhisperWindowResult {
-        try WhisperTranscriber(model: WhisperFixtures.model!).transcribe(samples)
+    static func transcribe(_ samples: [Float]) async throws -> WhisperWindowResult {
+        try await onOwnThread { try WhisperTranscriber(model: WhisperFixtures.model!).transcribe(samples) }
     }
 
-    @Test func silenceGivesNoText() throws {
-        let result = try Self.transcribe([Float](repeating: 0, count: 16_000 * 5))
+    @Test func silenceGivesNoText() async throws {
+        let result = try await Self.transcribe([Float](repeating: 0, count: 16_000 * 5))
         #expect(result.text.isEmpty, "got '\(result.text)' (no-speech \(result.noSpeechProbability), logprob \(result.averageLogProbability))")
     }
 
-    @Test func whiteNoiseGivesNoText() throws {
+    @Test func whiteNoiseGivesNoText() async throws {
         var generator = SystemRandomNumberGenerator()
         let noise = (0..<(16_000 * 5)).map { _ in Float.random(in: -0.1...0.1, using: &generator) }
-        let result = try Self.transcribe(noise)
+        let result = try await Self.transcribe(noise)
         #expect(result.text.isEmpty, "got '\(result.text)' (no-speech \(result.noSpeechProbability), logprob \(result.averageLogProbability))")
     }
 
-    @Test func aClickGivesNoText() throws {
+    @Test func aClickGivesNoText() async throws {
         var samples = [Float](repeating: 0, count: 16_000 * 2)
         for i in 16_000..<(16_000 + 3_200) { samples[i] = i % 2 == 0 ? 0.9 : -0.9 }   // 0.2 s
-        let result = try Self.transcribe(samples)
+        let result = try await Self.transcribe(samples)
         #expect(result.text.isEmpty, "got '\(result.text)' (no-speech \(result.noSpeechProbability), logprob \(result.averageLogProbability))")
     }
 
-    @Test func nonFiniteSamplesAreAClearError() throws {
+    @Test func nonFiniteSamplesAreAClearError() async throws {
         var samples = [Float](repeating: 0, count: 16_000)
         samples[10] = .nan
-        let error = #expect(throws: HarkError.self) { try Self.transcribe(samples) }
+        let error = await #expect(throws: HarkError.self) { try await Self.transcribe(samples) }
         #expect(error?.code == .invalidInput)
     }
 }
