@@ -44,13 +44,7 @@ struct RecordCommand: AsyncParsableCommand {
                                valueName: "DIR"))
     var out: String?
 
-    @Option(help: ArgumentHelp("Silence that ends an utterance (default 0.5). Shorter gives text sooner but splits sentences at hesitations.",
-                               valueName: "SECONDS"))
-    var endSilence: Double?
-
-    @Flag(inversion: .prefixedNo,
-          help: "Start transcribing when speech pauses, before --end-silence confirms the utterance ended (kept only if it did).")
-    var speculate = true
+    @OptionGroup var utterance: UtteranceOptions
 
     @Flag(help: "Also keep the whole recording as recording.wav.")
     var keepAudio = false
@@ -82,9 +76,6 @@ struct RecordCommand: AsyncParsableCommand {
         if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds.") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
         if !(drain >= 0) { throw ValidationError("--drain must be zero or more seconds.") }
-        if let endSilence, !(endSilence > 0 && endSilence <= 10) {
-            throw ValidationError("--end-silence must be more than 0 and at most 10 seconds.")
-        }
         if VADMode(argument: vad) == nil {
             throw ValidationError("Unknown VAD mode '\(vad)'. Use silero, energy, manual, or e.g. silero:high.")
         }
@@ -100,11 +91,7 @@ struct RecordCommand: AsyncParsableCommand {
         if let out { configuration.sessionsDirectory = URL(fileURLWithPath: out, isDirectory: true) }
         configuration.vadMode = VADMode(argument: vad)!
         configuration.keepAudio = keepAudio
-        if let endSilence {
-            configuration.segmenter.endSilence = endSilence
-            configuration.segmenter.padding = min(configuration.segmenter.padding, endSilence)
-        }
-        configuration.speculativeTranscription = speculate
+        utterance.apply(to: &configuration)
         if transcribe {
             configuration.transcription = try WorkerSetup.configuration(model: model, workers: workers, remote: remote)
             configuration.transcriptionDrainTime = .milliseconds(Int(drain * 1000))

@@ -30,6 +30,8 @@ struct TUICommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Transcribe each utterance as it is saved.")
     var transcribe = true
 
+    @OptionGroup var utterance: UtteranceOptions
+
     func validate() throws {
         if VADMode(argument: vad) == nil { throw ValidationError("Unknown VAD mode '\(vad)'. Use silero, energy, manual, or e.g. silero:high.") }
     }
@@ -47,6 +49,7 @@ struct TUICommand: AsyncParsableCommand {
         if let device { configuration.input = .device(DeviceSelector(argument: device)) }
         if let out { configuration.sessionsDirectory = URL(fileURLWithPath: out, isDirectory: true) }
         configuration.vadMode = VADMode(argument: vad)!
+        utterance.apply(to: &configuration)
         if transcribe {
             // The TUI owns the screen: a missing model is shown inside it rather than printed.
             configuration.transcription = try? WorkerSetup.configuration(model: model, workers: nil, quiet: true)
