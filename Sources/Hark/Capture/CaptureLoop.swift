@@ -122,6 +122,7 @@ struct CaptureLoop {
             }
             if let started = step.started {
                 setup.events.publish(.speechStarted(.init(time: Double(started) / Double(Self.sampleRate))))
+                await setup.transcriber?.prepare()
             }
         }
         await setup.store.noteProgress(duration: time, droppedFrames: droppedTotal)

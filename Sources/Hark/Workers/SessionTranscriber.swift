@@ -62,6 +62,12 @@ actor SessionTranscriber {
         // Refused (queue full or shutting down): it stays `queued` on disk for the next run.
     }
 
+    /// Speech has started: the workers load their models now, while the utterance is spoken,
+    /// not after it ends.
+    func prepare() async {
+        await pool.prepare()
+    }
+
     /// Starts transcribing a tentative utterance while the hangover runs (see `Speculation`).
     /// A pause supersedes the previous pause's speculation, which speech proved wrong.
     func speculate(_ utterance: Utterance, sampleRate: Int) async {

@@ -64,7 +64,7 @@ public enum WorkerOutcome: Sendable {
     case interrupted
 }
 
-/// Worker processes, started lazily on the first job and restarted when they die or hang, fed
+/// Worker processes, started lazily (on the first job, or earlier by `prepare`) and restarted when they die or hang, fed
 /// from one bounded queue. Results arrive on `results` in completion order.
 public actor TranscriptionWorkerPool {
     public nonisolated let configuration: WorkerPoolConfiguration
@@ -99,6 +99,12 @@ public actor TranscriptionWorkerPool {
         if slots.isEmpty { startSlots() }
         hand(job)
         return true
+    }
+
+    /// Starts the workers now if they are not running, so that they load their models while
+    /// there is nothing for them yet (the recorder calls this when it first hears speech).
+    public func prepare() {
+        if slots.isEmpty && !stopping && fatal == nil { startSlots() }
     }
 
     /// Takes a job out of the queue if no worker has it yet: true, and no result will come for it.
