@@ -16,6 +16,11 @@ struct HalfMatrix: Sendable {
         self.storage = storage
     }
 
+    /// Row `index` (of `columns` values) widened to float32 into `out`.
+    func row(_ index: Int, columns: Int, into out: UnsafeMutablePointer<Float>) {
+        storage.withUnsafeBufferPointer { hark_half_to_float($0.baseAddress! + index * columns, out, columns) }
+    }
+
     /// Rows `first ..< first + rows` against each of `batch` inputs (batch × columns); output row b
     /// starts at `y + b * ldy`.
     func multiply(rows first: Int, count rows: Int, columns: Int, batch x: UnsafePointer<Float>, count batch: Int,

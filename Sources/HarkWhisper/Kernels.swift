@@ -11,13 +11,16 @@ enum Kernels {
                        into y: UnsafeMutablePointer<Float>, accumulate: Bool = false, threads: Int = 1) {
         let n = layer.outputs, k = layer.inputs
         layer.weight.withUnsafeBufferPointer { w in
-            // A few rows (decoding: the hypotheses of one step): the float16 weights, read once
-            // for all rows. Through gemm, OpenBLAS would repack the whole weight matrix on every
+            // Float16 weights (the decoder's: a step's hypotheses, a few rows): read once for up
+            // to 8 rows. Through gemm, OpenBLAS would repack the whole weight matrix on every
             // call, which was most of a step's cost.
-            if rows <= 8, let half = layer.half {
-                parallel(rows: n, threads: threads, minimumRows: 256) { start, count in
-                    half.multiply(rows: start, count: count, columns: k, batch: x, count: rows,
-                                  beta: accumulate ? 1 : 0, into: y + start, ldy: n)
+            if let half = layer.half {
+                for first in stride(from: 0, to: rows, by: 8) {
+                    let batch = min(8, rows - first)
+                    parallel(rows: n, threads: threads, minimumRows: 256) { start, count in
+                        half.multiply(rows: start, count: count, columns: k, batch: x + first * k, count: batch,
+                                      beta: accumulate ? 1 : 0, into: y + first * n + start, ldy: n)
+                    }
                 }
                 return
             }

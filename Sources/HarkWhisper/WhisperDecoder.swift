@@ -53,8 +53,11 @@ struct WhisperDecoder {
         precondition(tokens.count == count && position < WhisperDecoder.maxPositions)
         let b = count, d = self.d, p = position, heads = self.heads, headSize = self.headSize, frames = self.frames
         var x = [Float](repeating: 0, count: b * d)
-        for (row, token) in tokens.enumerated() {
-            for i in 0..<d { x[row * d + i] = model.embeddings[token * d + i] + model.decoderPositions[p * d + i] }
+        x.withUnsafeMutableBufferPointer { x in
+            for (row, token) in tokens.enumerated() {
+                model.embedding(of: token, into: x.baseAddress! + row * d)
+                for i in 0..<d { x[row * d + i] += model.decoderPositions[p * d + i] }
+            }
         }
         var n = [Float](repeating: 0, count: b * d), qkv = [Float](repeating: 0, count: b * 3 * d)
         var out = [Float](repeating: 0, count: b * d), ffn = [Float](repeating: 0, count: b * 4 * d)
@@ -131,13 +134,13 @@ struct WhisperDecoder {
         let d = self.d, vocabulary = model.vocabularySize
         var out = [Float](repeating: 0, count: rows * vocabulary)
         hidden.withUnsafeBufferPointer { h in model.embeddings.withUnsafeBufferPointer { e in out.withUnsafeMutableBufferPointer { o in
-            let h = h.baseAddress!, e = e.baseAddress!, o = o.baseAddress!
+            let h = h.baseAddress!, o = o.baseAddress!
             // Split over vocabulary rows: each thread reads its share of the matrix once.
             Kernels.parallel(rows: vocabulary, threads: threads, minimumRows: 4096) { start, count in
                 if let half = model.embeddingsHalf {
                     half.multiply(rows: start, count: count, columns: d, batch: h, count: rows, into: o + start, ldy: vocabulary)
                 } else {
-                    BLAS.gemm(transposeB: true, m: rows, n: count, k: d, a: h, lda: d, b: e + start * d, ldb: d,
+                    BLAS.gemm(transposeB: true, m: rows, n: count, k: d, a: h, lda: d, b: e.baseAddress! + start * d, ldb: d,
                               c: o + start, ldc: vocabulary)
                 }
             }
