@@ -21,6 +21,9 @@ FILES = {
     "endgame_nagg_nell": "Tests/Fixtures/vad/endgame_nagg_nell.flac",
     "espeak_noise": "Tests/Fixtures/vad/espeak_noise.flac",
     "speech": "Tests/Fixtures/speech.wav",
+    # A segment Hark cut live (the fixture played through the virtual microphone): short, and
+    # ending 0.2 s after its speech, where the window's last feature frame matters.
+    "live_segment": "Tests/Fixtures/whisper/live_segment.flac",
 }
 OUT = "Tests/Fixtures/whisper"
 OPTIONS = dict(temperature=0.0, without_timestamps=True, condition_on_previous_text=False, vad_filter=False,
