@@ -3,7 +3,8 @@ import HarkBLAS
 import HarkCore
 
 /// A faster-whisper (CTranslate2) Whisper model directory: `model.bin`, `config.json`,
-/// `vocabulary.txt`. Weights are converted to Float32 once, here.
+/// `vocabulary.txt`. Weights are converted once, here: to Float32, except the decoder's and the
+/// token embeddings, kept as float16 when the file's values are float16.
 public final class WhisperModel: Sendable {
     struct Linear: Sendable {
         /// outputs × inputs, row-major; empty when `half` holds the weights.

@@ -47,6 +47,10 @@ public struct WhisperTranscriber: Sendable {
             throw HarkError(.invalidInput, "The audio holds NaN or infinite samples; Whisper cannot transcribe it.")
         }
         let (features, frames) = try mel.features(of: samples)
+        // Under 10 ms: no frame is left (below), and faster-whisper gives nothing for it either.
+        guard frames > 1 else {
+            return WhisperWindowResult(tokens: [], text: "", noSpeechProbability: 1, averageLogProbability: 0, isSilence: true)
+        }
         // faster-whisper's transcribe leaves out the last feature frame (its content_frames is
         // frames − 1). On a segment cut close after its speech that frame can decide between a
         // final "." and end-of-text (Tests/Fixtures/whisper/live_segment.flac).

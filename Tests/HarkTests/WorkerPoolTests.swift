@@ -59,6 +59,77 @@ import Testing
         await pool.shutdown()
     }
 
+    /// A worker that logs every line it is sent, says `ready` (with `version` when given), and
+    /// answers each job after a second; cancel lines it only logs.
+    static func loggingWorker(version: Int?, log: URL) throws -> String {
+        let script = try Fixtures.temporaryFolder("loggingworker").appendingPathComponent("worker.sh")
+        let ready = version.map { #"{"type":"ready","version":\#($0)}"# } ?? #"{"type":"ready"}"#
+        try """
+            #!/bin/sh
+            echo '\(ready)'
+            while read -r line; do
+              echo "$line" >> \(log.path)
+              case "$line" in *'"type":"cancel"'*) continue ;; esac
+              id=$(echo "$line" | sed 's/.*"id":\\(-\\{0,1\\}[0-9]*\\).*/\\1/')
+              sleep 1
+              echo "{\\"type\\":\\"result\\",\\"id\\":$id,\\"text\\":\\"fake $id\\"}"
+            done
+            """.write(to: script, atomically: true, encoding: .utf8)
+        chmod(script.path, 0o755)
+        return script.path
+    }
+
+    /// Runs job -1, cancels it once a worker has it, and returns what the worker was sent.
+    static func cancelOnce(version: Int?) async throws -> String {
+        let log = try Fixtures.temporaryFolder("cancellog").appendingPathComponent("lines.log")
+        var configuration = WorkerPoolConfiguration(executable: try loggingWorker(version: version, log: log), arguments: [])
+        configuration.size = 1
+        let pool = TranscriptionWorkerPool(configuration: configuration)
+        await pool.submit(WorkerJob(id: -1, file: "/dev/null"))
+        for await (_, outcome) in pool.results {
+            if case .started = outcome { _ = await pool.cancel(jobID: -1); continue }
+            break
+        }
+        // The script reads a cancel only after answering its job: give it time to log one.
+        var lines = ""
+        for _ in 0..<30 where !lines.contains("cancel") {
+            try await Task.sleep(for: .milliseconds(100))
+            lines = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        }
+        await pool.shutdown()
+        return lines
+    }
+
+    @Test func aCancelGoesOnlyToWorkersThatSpeakVersionTwo() async throws {
+        let two = try await Self.cancelOnce(version: 2)
+        #expect(two.contains("\"type\":\"cancel\"") && two.contains("\"id\":-1"), "\(two)")
+        // A version 1 worker would answer the line as a bad job, taken for the next job's answer.
+        let one = try await Self.cancelOnce(version: nil)
+        #expect(one.contains("\"type\":\"job\"") && !one.contains("cancel"), "\(one)")
+    }
+
+    @Test func aCancelledJobWhoseWorkerDiesIsNotRetried() async throws {
+        var configuration = WorkerPoolConfiguration(executable: try Self.fakeWorker("sleep 2; kill -9 $$"), arguments: [])
+        configuration.size = 1
+        let pool = TranscriptionWorkerPool(configuration: configuration)
+        await pool.submit(WorkerJob(id: -1, file: "/dev/null"))
+        var starts = 0
+        var outcome: WorkerOutcome?
+        for await (_, event) in pool.results {
+            if case .started = event {
+                starts += 1
+                #expect(await pool.cancel(jobID: -1) == false)
+                continue
+            }
+            outcome = event
+            break
+        }
+        guard case .failed(_, let code) = outcome else { Issue.record("expected a failure: \(String(describing: outcome))"); return }
+        #expect(code == .cancelled)
+        #expect(starts == 1, "the cancelled job was tried again")
+        await pool.shutdown()
+    }
+
     @Test func aMissingWorkerProgramFailsJobsClearly() async throws {
         var configuration = WorkerPoolConfiguration(executable: "/nonexistent/hark", arguments: ["worker"])
         configuration.maxAttempts = 1

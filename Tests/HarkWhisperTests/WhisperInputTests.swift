@@ -29,6 +29,11 @@ struct WhisperSilenceTests {
         #expect(result.text.isEmpty, "got '\(result.text)' (no-speech \(result.noSpeechProbability), logprob \(result.averageLogProbability))")
     }
 
+    @Test func audioTooShortForAFrameGivesNoText() async throws {
+        let result = try await Self.transcribe([Float](repeating: 0.3, count: 100))
+        #expect(result.text.isEmpty && result.isSilence)
+    }
+
     @Test func nonFiniteSamplesAreAClearError() async throws {
         var samples = [Float](repeating: 0, count: 16_000)
         samples[10] = .nan

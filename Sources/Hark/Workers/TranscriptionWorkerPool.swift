@@ -72,12 +72,13 @@ public actor TranscriptionWorkerPool {
     public nonisolated let results: AsyncStream<(job: WorkerJob, outcome: WorkerOutcome)>
     private let continuation: AsyncStream<(job: WorkerJob, outcome: WorkerOutcome)>.Continuation
     private var pending: Deque<WorkerJob> = []
-    private var idle: [CheckedContinuation<WorkerJob?, Never>] = []
+    private var idle: [(slot: Int, continuation: CheckedContinuation<WorkerJob?, Never>)] = []
     private var running: [Int: WorkerJob] = [:]   // slot → job
     private var processes: [Int: Int32] = [:]     // slot → worker pid
     private var writers: [Int: StandardInputWriter] = [:]   // slot → its worker's stdin
     private var sent: [Int: Int] = [:]            // slot → id of the job its worker was sent
-    private var cancelOnceSent: Set<Int> = []     // job ids
+    private var cancelled: Set<Int> = []          // running jobs asked to stop
+    private var versions: [Int: Int] = [:]        // slot → its worker's protocol version
     private var slots: [Task<Void, Never>] = []
     private var stopping = false
     private var fatal: String?
@@ -117,16 +118,16 @@ public actor TranscriptionWorkerPool {
             return true
         }
         guard let slot = running.first(where: { $0.value.id == jobID })?.key else { return false }
-        if sent[slot] == jobID {
-            sendCancel(jobID, to: slot)
-        } else {
-            cancelOnceSent.insert(jobID)   // the slot took it but has not written it to its worker yet
-        }
+        cancelled.insert(jobID)
+        // Not yet written to its worker: the slot sends the cancel right after the job.
+        if sent[slot] == jobID { sendCancel(jobID, to: slot) }
         return false
     }
 
     private func sendCancel(_ jobID: Int, to slot: Int) {
-        guard let writer = writers[slot] else { return }
+        // A version 1 worker would answer the line with an id-less error, taken for the next
+        // job's answer: it runs the job to its end instead.
+        guard let writer = writers[slot], versions[slot] ?? 1 >= 2 else { return }
         // The slot writes nothing while it waits for this job's answer; a cancel that arrives
         // after the next job was sent names an id the worker no longer runs, and is ignored.
         let line = WorkerMessage.cancel(id: jobID).encodedLine()
@@ -156,7 +157,7 @@ public actor TranscriptionWorkerPool {
     public func shutdown() async {
         stopping = true
         pending.removeAll()
-        for waiter in idle { waiter.resume(returning: nil) }
+        for waiter in idle { waiter.continuation.resume(returning: nil) }
         idle.removeAll()
         // Workers on a job are told to stop, and killed if they have not after two seconds.
         let busy = Array(processes.values)
@@ -176,6 +177,10 @@ public actor TranscriptionWorkerPool {
     // MARK: - Slots
 
     private func startSlots() {
+        // The pool writes to its workers' stdin: a write racing a worker's death would raise
+        // SIGPIPE, whose default ends the whole process. Ignored, the write fails (EPIPE) and the
+        // slot sees the worker gone.
+        signal(SIGPIPE, SIG_IGN)
         for index in 0..<max(1, configuration.size) {
             slots.append(Task { [weak self] in await self?.runSlot(index) })
         }
@@ -183,30 +188,31 @@ public actor TranscriptionWorkerPool {
 
     private func hand(_ job: WorkerJob) {
         if let waiter = idle.popLast() {
-            waiter.resume(returning: job)
+            // Running from here, not from when the slot resumes: a cancel meanwhile finds it.
+            take(job, in: waiter.slot)
+            waiter.continuation.resume(returning: job)
         } else {
             pending.append(job)
         }
     }
 
+    private func take(_ job: WorkerJob, in slot: Int) {
+        running[slot] = job
+        continuation.yield((job, .started))
+    }
+
     private func nextJob(for slot: Int) async -> WorkerJob? {
         if stopping { return nil }
         if let job = pending.popFirst() {
-            running[slot] = job
-            continuation.yield((job, .started))
+            take(job, in: slot)
             return job
         }
-        let job = await withCheckedContinuation { idle.append($0) }
-        if let job {
-            running[slot] = job
-            continuation.yield((job, .started))
-        }
-        return job
+        return await withCheckedContinuation { idle.append((slot, $0)) }
     }
 
     private func finished(_ slot: Int, _ outcome: WorkerOutcome) {
         guard let job = running.removeValue(forKey: slot) else { return }
-        cancelOnceSent.remove(job.id)
+        cancelled.remove(job.id)
         continuation.yield((job, outcome))
         settleIfIdle()
     }
@@ -214,7 +220,12 @@ public actor TranscriptionWorkerPool {
     /// The job in `slot` lost its worker: try again elsewhere, or give up after `maxAttempts`.
     private func retry(_ slot: Int, reason: String) {
         guard var job = running.removeValue(forKey: slot) else { return }
-        cancelOnceSent.remove(job.id)   // a retried job runs to its end; its outcome is still ignored
+        if cancelled.remove(job.id) != nil {
+            // Its worker died before it stopped: nobody wants the job any more.
+            continuation.yield((job, .failed(reason: "cancelled", code: .cancelled)))
+            settleIfIdle()
+            return
+        }
         if stopping {
             continuation.yield((job, .interrupted))
             settleIfIdle()
@@ -280,6 +291,7 @@ public actor TranscriptionWorkerPool {
                 self.processes[slot] = nil
                 self.writers[slot] = nil
                 self.sent[slot] = nil
+                self.versions[slot] = nil
             }
             let inbox = LineInbox()
             let reader = Task {
@@ -294,6 +306,7 @@ public actor TranscriptionWorkerPool {
             case .line(let line):
                 guard let hello = WorkerMessage.decode(line) else { try? execution.send(signal: .kill); return .exited }
                 if hello.type == .fatal { return .fatal(hello.error?.message ?? "the worker could not start") }
+                self.versions[slot] = hello.version
             case .timedOut, .ended:
                 try? execution.send(signal: .kill)
                 return .exited
@@ -307,7 +320,7 @@ public actor TranscriptionWorkerPool {
                     return .exited
                 }
                 self.sent[slot] = job.id
-                if self.cancelOnceSent.remove(job.id) != nil { self.sendCancel(job.id, to: slot) }
+                if self.cancelled.contains(job.id) { self.sendCancel(job.id, to: slot) }
                 defer { self.sent[slot] = nil }
                 switch await inbox.next(timeout: configuration.jobTimeout) {
                 case .line(let line):
