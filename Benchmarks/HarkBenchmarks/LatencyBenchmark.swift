@@ -10,7 +10,9 @@ import HarkTestSupport
 /// (scripts/make-latency-script.py writes it), placed in the stream by matching the k-th segment
 /// to the script's k-th utterance and taking, per play of the script, the median offset of their
 /// starts. From the VAD: the segment's `speechEnd`, which Silero puts a chunk or two after the
-/// sound ends. Stream time becomes wall time through the earliest `audioLevel` event seen for it.
+/// sound ends. Stream time becomes wall time through the earliest `audioLevel` events seen for it,
+/// per 10 s of stream: the device's clock and the system's drift apart (a global minimum, taken
+/// early, made the end of a 30-minute run look ~0.1 s slower).
 enum LatencyBenchmark {
     struct Script: Decodable {
         struct Line: Decodable { var text: String; var start: Double; var end: Double }
@@ -20,7 +22,16 @@ enum LatencyBenchmark {
     struct Timing {
         var speechStart: [Int: Double] = [:], speechEnd: [Int: Double] = [:]
         var saved: [Int: Double] = [:], done: [Int: Double] = [:], texts: [Int: String] = [:]
-        var offset = Double.infinity, dropped = 0
+        /// Per 10 s of stream time, the least (wall − stream time) of its `audioLevel` events.
+        var offsets: [Int: Double] = [:]
+        var dropped = 0
+
+        /// Wall time (since the benchmark started) of stream time `time`, by its window's offset
+        /// (about 300 events each), else the previous window's.
+        func wall(_ time: Double) -> Double {
+            let window = Int(time / 10)
+            return time + (offsets[window] ?? offsets[window - 1] ?? 0)
+        }
     }
 
     static func run(seconds: Double, worker: String, beam: Int, script path: String?, speculate: Bool,
@@ -46,7 +57,7 @@ enum LatencyBenchmark {
             var t = Timing()
             for try await event in events {
                 switch event {
-                case .audioLevel(let e): t.offset = min(t.offset, now() - e.time)   // wall time of audio time 0
+                case .audioLevel(let e): t.offsets[Int(e.time / 10)] = min(t.offsets[Int(e.time / 10)] ?? .infinity, now() - e.time)
                 case .segmentSaved(let e):
                     t.speechStart[e.segment.id] = e.segment.speechStart
                     t.speechEnd[e.segment.id] = e.segment.speechEnd
@@ -65,7 +76,7 @@ enum LatencyBenchmark {
         let workerRSS = childProcesses().map(residentMegabytes(of:)).reduce(0, +)
         let summary = try await recorder.stop()
         let t = try await collecting.value
-        let fromVAD = t.done.compactMap { id, done in t.speechEnd[id].map { done - (t.offset + $0) } }.sorted()
+        let fromVAD = t.done.compactMap { id, done in t.speechEnd[id].map { done - t.wall($0) } }.sorted()
         let fromSaved = t.done.compactMap { id, done in t.saved[id].map { done - $0 } }.sorted()
         func p(_ v: [Double], _ q: Double) -> String { v.isEmpty ? "-" : format(percentile(v, q) * 1000, 0) }
         print("latency: \(format(seconds, 0)) s live, beam \(beam), speculation \(speculate ? "on" : "off"),\(instantWorker ? " instant worker (no transcription)," : "") end silence \(configuration.segmenter.endSilence) s, padding \(configuration.segmenter.padding) s, \(summary.segmentCount) segments, \(t.done.count) transcribed, \(summary.droppedFrames) frames dropped (events: \(t.dropped))")
@@ -104,7 +115,7 @@ enum LatencyBenchmark {
         var latencies: [Double] = [], words = 0, wrong = 0
         for pair in pairs {
             guard let done = t.done[pair.id] else { continue }
-            latencies.append(done - (t.offset + pair.line.end + offsets[pair.play]!))
+            latencies.append(done - t.wall(pair.line.end + offsets[pair.play]!))
             let (errors, said) = TestSupport.wordErrors(heard: t.texts[pair.id] ?? "", said: pair.line.text)
             words += said
             wrong += errors
