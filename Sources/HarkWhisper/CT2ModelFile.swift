@@ -76,6 +76,20 @@ struct CT2ModelFile {
 
     func has(_ name: String) -> Bool { variables[name] != nil }
 
+    /// A float16 tensor as it is stored (no float32 widening, not even for a moment); nil for
+    /// any other type.
+    func halves(_ name: String, shape expected: [Int]? = nil) throws(HarkError) -> HalfMatrix? {
+        guard let v = variables[name] else { throw corrupt("it has no variable '\(name)'") }
+        if let expected, v.shape != expected { throw corrupt("'\(name)' has shape \(v.shape), expected \(expected)") }
+        guard v.dtype == .float16 else { return nil }
+        let count = v.shape.reduce(1, *)
+        var bits = [UInt16](repeating: 0, count: count)
+        data.withUnsafeBytes { raw in
+            bits.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[v.offset..<(v.offset + 2 * count)])) }
+        }
+        return HalfMatrix(bits: bits)
+    }
+
     /// A tensor as Float32. float16/bfloat16 are widened; int8 weights are divided by their
     /// per-row `…_scale` (CTranslate2 stores round(w · scale)).
     func floats(_ name: String, shape expected: [Int]? = nil) throws(HarkError) -> [Float] {

@@ -6,6 +6,11 @@ import CHarkBLAS
 struct HalfMatrix: Sendable {
     private let storage: [UInt16]
 
+    /// IEEE float16 bit patterns, row-major.
+    init(bits: [UInt16]) {
+        storage = bits
+    }
+
     /// Nil unless every value is a float16 value (models stored as float32 or int8 stay float32).
     init?(exactly values: [Float]) {
         var storage = [UInt16](repeating: 0, count: values.count)

@@ -16,6 +16,13 @@ public final class WhisperModel: Sendable {
         let inputs: Int
         var outputs: Int { bias.count }
 
+        init(half: HalfMatrix, bias: [Float], inputs: Int) {
+            self.half = half
+            self.bias = bias
+            self.inputs = inputs
+            weight = []
+        }
+
         init(weight: [Float], bias: [Float], keepHalf: Bool = false) {
             self.bias = bias
             inputs = weight.count / max(1, bias.count)
@@ -83,8 +90,11 @@ public final class WhisperModel: Sendable {
 
         func linear(_ prefix: String, keepHalf: Bool = false) throws(HarkError) -> Linear {
             let bias = try file.floats(prefix + "/bias")
-            return Linear(weight: try file.floats(prefix + "/weight", shape: [bias.count, file.variables[prefix + "/weight"]?.shape.last ?? 0]),
-                          bias: bias, keepHalf: keepHalf)
+            let inputs = file.variables[prefix + "/weight"]?.shape.last ?? 0, shape = [bias.count, inputs]
+            if keepHalf, let half = try file.halves(prefix + "/weight", shape: shape) {
+                return Linear(half: half, bias: bias, inputs: inputs)
+            }
+            return Linear(weight: try file.floats(prefix + "/weight", shape: shape), bias: bias, keepHalf: keepHalf)
         }
         func norm(_ prefix: String) throws(HarkError) -> LayerNorm {
             LayerNorm(gamma: try file.floats(prefix + "/gamma", shape: [d]), beta: try file.floats(prefix + "/beta", shape: [d]))
@@ -115,10 +125,16 @@ public final class WhisperModel: Sendable {
         decoderLayers = decoder
         encoderNorm = try norm("encoder/layer_norm")
         decoderNorm = try norm("decoder/layer_norm")
-        let embeddingsSingle = try file.floats("decoder/embeddings/weight")
-        embeddingsHalf = HalfMatrix(exactly: embeddingsSingle)
-        embeddings = embeddingsHalf == nil ? embeddingsSingle : []
-        let vocabulary = embeddingsSingle.count / d
+        let embeddingsName = "decoder/embeddings/weight"
+        if let half = try file.halves(embeddingsName) {
+            embeddingsHalf = half
+            embeddings = []
+        } else {
+            let single = try file.floats(embeddingsName)
+            embeddingsHalf = HalfMatrix(exactly: single)
+            embeddings = embeddingsHalf == nil ? single : []
+        }
+        let vocabulary = (file.variables[embeddingsName]?.shape.reduce(1, *) ?? 0) / d
         vocabularySize = vocabulary
         decoderPositions = try file.floats("decoder/position_encodings/encodings")
         tokens = try WhisperTokens(directory: directory, vocabularySize: vocabulary)
