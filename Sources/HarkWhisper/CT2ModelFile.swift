@@ -76,18 +76,22 @@ struct CT2ModelFile {
 
     func has(_ name: String) -> Bool { variables[name] != nil }
 
-    /// A float16 tensor as it is stored (no float32 widening, not even for a moment); nil for
-    /// any other type.
-    func halves(_ name: String, shape expected: [Int]? = nil) throws(HarkError) -> HalfMatrix? {
+    /// A weight matrix for float16 products, in exactly one form: float16 as stored (never
+    /// widened, not even for a moment), else float32 with an exact float16 copy when one loses
+    /// nothing, else float32 alone (`half` nil).
+    func weights(_ name: String, shape expected: [Int]? = nil) throws(HarkError) -> (floats: [Float], half: HalfMatrix?) {
         guard let v = variables[name] else { throw corrupt("it has no variable '\(name)'") }
         if let expected, v.shape != expected { throw corrupt("'\(name)' has shape \(v.shape), expected \(expected)") }
-        guard v.dtype == .float16 else { return nil }
+        guard v.dtype == .float16 else {
+            let values = try floats(name)
+            return HalfMatrix(exactly: values).map { ([], $0) } ?? (values, nil)
+        }
         let count = v.shape.reduce(1, *)
         var bits = [UInt16](repeating: 0, count: count)
         data.withUnsafeBytes { raw in
             bits.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[v.offset..<(v.offset + 2 * count)])) }
         }
-        return HalfMatrix(bits: bits)
+        return ([], HalfMatrix(bits: bits))
     }
 
     /// A tensor as Float32. float16/bfloat16 are widened; int8 weights are divided by their

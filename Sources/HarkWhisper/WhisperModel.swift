@@ -16,18 +16,11 @@ public final class WhisperModel: Sendable {
         let inputs: Int
         var outputs: Int { bias.count }
 
-        init(half: HalfMatrix, bias: [Float], inputs: Int) {
+        init(weight: [Float], half: HalfMatrix? = nil, bias: [Float], inputs: Int? = nil) {
+            self.weight = weight
             self.half = half
             self.bias = bias
-            self.inputs = inputs
-            weight = []
-        }
-
-        init(weight: [Float], bias: [Float], keepHalf: Bool = false) {
-            self.bias = bias
-            inputs = weight.count / max(1, bias.count)
-            half = keepHalf ? HalfMatrix(exactly: weight) : nil
-            self.weight = half == nil ? weight : []
+            self.inputs = inputs ?? weight.count / max(1, bias.count)
         }
     }
 
@@ -90,11 +83,10 @@ public final class WhisperModel: Sendable {
 
         func linear(_ prefix: String, keepHalf: Bool = false) throws(HarkError) -> Linear {
             let bias = try file.floats(prefix + "/bias")
-            let inputs = file.variables[prefix + "/weight"]?.shape.last ?? 0, shape = [bias.count, inputs]
-            if keepHalf, let half = try file.halves(prefix + "/weight", shape: shape) {
-                return Linear(half: half, bias: bias, inputs: inputs)
-            }
-            return Linear(weight: try file.floats(prefix + "/weight", shape: shape), bias: bias, keepHalf: keepHalf)
+            let name = prefix + "/weight", inputs = file.variables[name]?.shape.last ?? 0, shape = [bias.count, inputs]
+            guard keepHalf else { return Linear(weight: try file.floats(name, shape: shape), bias: bias) }
+            let (floats, half) = try file.weights(name, shape: shape)
+            return Linear(weight: floats, half: half, bias: bias, inputs: inputs)
         }
         func norm(_ prefix: String) throws(HarkError) -> LayerNorm {
             LayerNorm(gamma: try file.floats(prefix + "/gamma", shape: [d]), beta: try file.floats(prefix + "/beta", shape: [d]))
@@ -125,15 +117,9 @@ public final class WhisperModel: Sendable {
         decoderLayers = decoder
         encoderNorm = try norm("encoder/layer_norm")
         decoderNorm = try norm("decoder/layer_norm")
-        let embeddingsName = "decoder/embeddings/weight"
-        if let half = try file.halves(embeddingsName) {
-            embeddingsHalf = half
-            embeddings = []
-        } else {
-            let single = try file.floats(embeddingsName)
-            embeddingsHalf = HalfMatrix(exactly: single)
-            embeddings = embeddingsHalf == nil ? single : []
-        }
+        let embeddingsName = "decoder/embeddings/weight", embedding = try file.weights(embeddingsName)
+        embeddings = embedding.floats
+        embeddingsHalf = embedding.half
         let vocabulary = (file.variables[embeddingsName]?.shape.reduce(1, *) ?? 0) / d
         vocabularySize = vocabulary
         decoderPositions = try file.floats("decoder/position_encodings/encodings")

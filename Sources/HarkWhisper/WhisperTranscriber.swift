@@ -54,7 +54,7 @@ public struct WhisperTranscriber: Sendable {
         // faster-whisper's transcribe leaves out the last feature frame (its content_frames is
         // frames − 1). On a segment cut close after its speech that frame can decide between a
         // final "." and end-of-text (Tests/Fixtures/whisper/live_segment.flac).
-        let window = mel.window(features, frames: max(0, frames - 1))
+        let window = mel.window(features, frames: frames - 1)
         let threads = max(1, options.threads)
         let encoded = try WhisperEncoder(model: model, threads: threads).encode(window, cancellation: cancellation)
         var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads)

@@ -64,8 +64,8 @@ public enum WorkerOutcome: Sendable {
     case interrupted
 }
 
-/// Worker processes, started lazily (on the first job, or earlier by `prepare`) and restarted when they die or hang, fed
-/// from one bounded queue. Results arrive on `results` in completion order.
+/// Worker processes, started lazily (on the first job, or earlier by `prepare`) and restarted
+/// when they die or hang, fed from one bounded queue. Results arrive on `results` in completion order.
 public actor TranscriptionWorkerPool {
     public nonisolated let configuration: WorkerPoolConfiguration
     /// Bounded by `queueLimit` + workers: every result answers a submitted job.
@@ -74,11 +74,15 @@ public actor TranscriptionWorkerPool {
     private var pending: Deque<WorkerJob> = []
     private var idle: [(slot: Int, continuation: CheckedContinuation<WorkerJob?, Never>)] = []
     private var running: [Int: WorkerJob] = [:]   // slot → job
-    private var processes: [Int: Int32] = [:]     // slot → worker pid
-    private var writers: [Int: StandardInputWriter] = [:]   // slot → its worker's stdin
-    private var sent: [Int: Int] = [:]            // slot → id of the job its worker was sent
+    /// A slot's worker process while it runs.
+    private struct Attached {
+        let pid: Int32
+        let input: StandardInputWriter
+        var version = 1   // from its `ready`: cancels need 2
+        var sent: Int?    // the job it was sent, until its answer
+    }
+    private var attached: [Int: Attached] = [:]   // slot → its worker
     private var cancelled: Set<Int> = []          // running jobs asked to stop
-    private var versions: [Int: Int] = [:]        // slot → its worker's protocol version
     private var slots: [Task<Void, Never>] = []
     private var stopping = false
     private var fatal: String?
@@ -120,25 +124,25 @@ public actor TranscriptionWorkerPool {
         guard let slot = running.first(where: { $0.value.id == jobID })?.key else { return false }
         cancelled.insert(jobID)
         // Not yet written to its worker: the slot sends the cancel right after the job.
-        if sent[slot] == jobID { sendCancel(jobID, to: slot) }
+        if attached[slot]?.sent == jobID { sendCancel(jobID, to: slot) }
         return false
     }
 
     private func sendCancel(_ jobID: Int, to slot: Int) {
         // A version 1 worker would answer the line with an id-less error, taken for the next
         // job's answer: it runs the job to its end instead.
-        guard let writer = writers[slot], versions[slot] ?? 1 >= 2 else { return }
+        guard let worker = attached[slot], worker.version >= 2 else { return }
         // The slot writes nothing while it waits for this job's answer; a cancel that arrives
         // after the next job was sent names an id the worker no longer runs, and is ignored.
         let line = WorkerMessage.cancel(id: jobID).encodedLine()
-        Task { _ = try? await writer.write(line) }
+        Task { _ = try? await worker.input.write(line) }
     }
 
     /// Jobs queued or running.
     public var outstanding: Int { pending.count + running.count }
 
     /// The running workers' process ids (for diagnostics and fault tests).
-    public var workerProcessIdentifiers: [Int32] { processes.keys.sorted().compactMap { processes[$0] } }
+    public var workerProcessIdentifiers: [Int32] { attached.keys.sorted().compactMap { attached[$0]?.pid } }
 
     /// Waits until nothing is queued or running, or `timeout` passes. True when all settled.
     public func drain(timeout: Duration) async -> Bool {
@@ -160,7 +164,7 @@ public actor TranscriptionWorkerPool {
         for waiter in idle { waiter.continuation.resume(returning: nil) }
         idle.removeAll()
         // Workers on a job are told to stop, and killed if they have not after two seconds.
-        let busy = Array(processes.values)
+        let busy = attached.values.map(\.pid)
         for pid in busy { kill(pid, SIGTERM) }
         let reaper = Task {
             try? await Task.sleep(for: .seconds(2))
@@ -285,14 +289,8 @@ public actor TranscriptionWorkerPool {
             environment: .inherit.updating(configuration.environmentUpdates),
             input: .inputWriter, output: .sequence, error: .discarded
         ) { execution -> WorkerEnd in
-            self.processes[slot] = execution.processIdentifier.value
-            self.writers[slot] = execution.standardInputWriter
-            defer {
-                self.processes[slot] = nil
-                self.writers[slot] = nil
-                self.sent[slot] = nil
-                self.versions[slot] = nil
-            }
+            self.attached[slot] = Attached(pid: execution.processIdentifier.value, input: execution.standardInputWriter)
+            defer { self.attached[slot] = nil }
             let inbox = LineInbox()
             let reader = Task {
                 do {
@@ -306,7 +304,7 @@ public actor TranscriptionWorkerPool {
             case .line(let line):
                 guard let hello = WorkerMessage.decode(line) else { try? execution.send(signal: .kill); return .exited }
                 if hello.type == .fatal { return .fatal(hello.error?.message ?? "the worker could not start") }
-                self.versions[slot] = hello.version
+                self.attached[slot]?.version = hello.version ?? 1
             case .timedOut, .ended:
                 try? execution.send(signal: .kill)
                 return .exited
@@ -319,9 +317,9 @@ public actor TranscriptionWorkerPool {
                     self.retry(slot, reason: "the worker stopped reading")
                     return .exited
                 }
-                self.sent[slot] = job.id
+                self.attached[slot]?.sent = job.id
                 if self.cancelled.contains(job.id) { self.sendCancel(job.id, to: slot) }
-                defer { self.sent[slot] = nil }
+                defer { self.attached[slot]?.sent = nil }
                 switch await inbox.next(timeout: configuration.jobTimeout) {
                 case .line(let line):
                     guard let reply = WorkerMessage.decode(line), reply.id == job.id else {
