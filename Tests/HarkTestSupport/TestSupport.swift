@@ -24,15 +24,20 @@ public enum TestSupport {
         return url
     }
 
-    /// A fake worker (a shell script speaking the worker protocol): says ready, then answers each
-    /// job with "fake <id>", running the shell command `fault` first. Cancels are ignored (allowed:
-    /// the job's answer then comes in full).
-    public static func fakeWorker(_ fault: String) throws -> String {
+    /// A fake worker (a shell script speaking the worker protocol): runs `startup`, says ready
+    /// (with `version` when given), then runs `everyLine` for each line it is sent and answers
+    /// each job with "fake <id>", running the shell command `fault` first. Cancels it ignores
+    /// (allowed: the job's answer then comes in full).
+    public static func fakeWorker(_ fault: String, version: Int? = nil, startup: String = "",
+                                  everyLine: String = "") throws -> String {
         let script = try temporaryFolder("fakeworker").appendingPathComponent("worker.sh")
+        let ready = version.map { #"{"type":"ready","version":\#($0)}"# } ?? #"{"type":"ready"}"#
         try """
             #!/bin/sh
-            echo '{"type":"ready"}'
+            \(startup)
+            echo '\(ready)'
             while read -r line; do
+              \(everyLine)
               case "$line" in *'"type":"cancel"'*) continue ;; esac
               id=$(echo "$line" | sed 's/.*"id":\\(-\\{0,1\\}[0-9]*\\).*/\\1/')
               \(fault)

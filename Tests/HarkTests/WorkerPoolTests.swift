@@ -6,7 +6,9 @@ import Testing
 /// The pool with fake workers (shell scripts speaking the protocol) for faults that are hard to
 /// cause on demand, and with the real `hark worker` for a real SIGKILL and a real model.
 @Suite(.timeLimit(.minutes(2))) struct WorkerPoolTests {
-    static func fakeWorker(_ fault: String) throws -> String { try TestSupport.fakeWorker(fault) }
+    static func fakeWorker(_ fault: String, version: Int? = nil, everyLine: String = "") throws -> String {
+        try TestSupport.fakeWorker(fault, version: version, everyLine: everyLine)
+    }
 
     static func collect(_ pool: TranscriptionWorkerPool, count: Int) async -> [Int: WorkerOutcome] {
         var outcomes: [Int: WorkerOutcome] = [:]
@@ -59,30 +61,12 @@ import Testing
         await pool.shutdown()
     }
 
-    /// A worker that logs every line it is sent, says `ready` (with `version` when given), and
-    /// answers each job after a second; cancel lines it only logs.
-    static func loggingWorker(version: Int?, log: URL) throws -> String {
-        let script = try Fixtures.temporaryFolder("loggingworker").appendingPathComponent("worker.sh")
-        let ready = version.map { #"{"type":"ready","version":\#($0)}"# } ?? #"{"type":"ready"}"#
-        try """
-            #!/bin/sh
-            echo '\(ready)'
-            while read -r line; do
-              echo "$line" >> \(log.path)
-              case "$line" in *'"type":"cancel"'*) continue ;; esac
-              id=$(echo "$line" | sed 's/.*"id":\\(-\\{0,1\\}[0-9]*\\).*/\\1/')
-              sleep 1
-              echo "{\\"type\\":\\"result\\",\\"id\\":$id,\\"text\\":\\"fake $id\\"}"
-            done
-            """.write(to: script, atomically: true, encoding: .utf8)
-        chmod(script.path, 0o755)
-        return script.path
-    }
-
     /// Runs job -1, cancels it once a worker has it, and returns what the worker was sent.
     static func cancelOnce(version: Int?) async throws -> String {
         let log = try Fixtures.temporaryFolder("cancellog").appendingPathComponent("lines.log")
-        var configuration = WorkerPoolConfiguration(executable: try loggingWorker(version: version, log: log), arguments: [])
+        // Logs every line it is sent, and answers a job after a second.
+        var configuration = WorkerPoolConfiguration(
+            executable: try Self.fakeWorker("sleep 1", version: version, everyLine: "echo \"$line\" >> \(log.path)"), arguments: [])
         configuration.size = 1
         let pool = TranscriptionWorkerPool(configuration: configuration)
         await pool.submit(WorkerJob(id: -1, file: "/dev/null"))

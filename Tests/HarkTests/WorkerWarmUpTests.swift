@@ -10,15 +10,9 @@ import Testing
     @Test func workersStartWithTheFirstSpeechNotTheFirstSegment() async throws {
         let folder = try Fixtures.temporaryFolder("warmup")
         let log = folder.appendingPathComponent("started.log")
-        let worker = folder.appendingPathComponent("worker.sh")
-        try """
-            #!/bin/sh
-            date +%s.%N >> \(log.path)
-            exec \(try TestSupport.fakeWorker(":"))
-            """.write(to: worker, atomically: true, encoding: .utf8)
-        chmod(worker.path, 0o755)
         var configuration = Fixtures.fileConfiguration(root: folder, pacing: .realTime)
-        var workers = WorkerPoolConfiguration(executable: worker.path, arguments: [])
+        var workers = WorkerPoolConfiguration(executable: try TestSupport.fakeWorker(":", startup: "date +%s.%N >> \(log.path)"),
+                                              arguments: [])
         workers.size = 1
         configuration.transcription = workers
         configuration.speculativeTranscription = false   // a pause's speculation would start them too
