@@ -12,7 +12,7 @@ import HarkTestSupport
 /// starts. From the VAD: the segment's `speechEnd`, which Silero puts a chunk or two after the
 /// sound ends. Stream time becomes wall time through the earliest `audioLevel` events seen for it,
 /// per 10 s of stream: the device's clock and the system's drift apart (a global minimum, taken
-/// early, made the end of a 30-minute run look ~0.1 s slower).
+/// early, put a 30-minute run's p50 ~0.18 s too high).
 enum LatencyBenchmark {
     struct Script: Decodable {
         struct Line: Decodable { var text: String; var start: Double; var end: Double }
@@ -57,7 +57,9 @@ enum LatencyBenchmark {
             var t = Timing()
             for try await event in events {
                 switch event {
-                case .audioLevel(let e): t.offsets[Int(e.time / 10)] = min(t.offsets[Int(e.time / 10)] ?? .infinity, now() - e.time)
+                case .audioLevel(let e):
+                    let window = Int(e.time / 10)
+                    t.offsets[window] = min(t.offsets[window] ?? .infinity, now() - e.time)
                 case .segmentSaved(let e):
                     t.speechStart[e.segment.id] = e.segment.speechStart
                     t.speechEnd[e.segment.id] = e.segment.speechEnd
