@@ -6,7 +6,8 @@ final class SoundFileReader {
     let handle: OpaquePointer
     let path: String
     let format: AudioFormat
-    let frames: Int
+    /// The header's length: a hint at most (see `AudioFile`), never a size to allocate.
+    let declaredFrames: Int
 
     init(path: String) throws {
         var info = SF_INFO()
@@ -17,14 +18,14 @@ final class SoundFileReader {
                 libsndfile reads (convert others with e.g. `sox in.mp3 out.wav`).
                 """)
         }
-        guard info.channels > 0, info.samplerate > 0 else {
+        guard info.channels > 0, info.channels <= 64, info.samplerate > 0 else {
             sf_close(handle)
-            throw HarkError(.unsupportedAudio, "'\(path)' reports \(info.channels) channels at \(info.samplerate) Hz.")
+            throw HarkError(.unsupportedAudio, "'\(path)' reports \(info.channels) channels at \(info.samplerate) Hz; Hark reads 1 to 64 channels at a positive rate.")
         }
         self.handle = handle
         self.path = path
         format = AudioFormat(sampleRate: Double(info.samplerate), channels: Int(info.channels))
-        frames = Int(info.frames)
+        declaredFrames = Int(info.frames)
     }
 
     deinit { sf_close(handle) }
@@ -39,27 +40,72 @@ final class SoundFileReader {
     }
 }
 
-/// Whole-file reading, for tools and tests.
+/// Whole-file reading, for tools, workers and tests.
+///
+/// A header's length is never trusted to size memory: FLAC may say 0 ("unknown", as encoders
+/// writing to a pipe do) and libsndfile then reports an enormous frame count, and a crafted file
+/// may claim anything. Files are read in blocks until their real end, and decoded audio is bounded
+/// by `maxSeconds`, so a small file that decodes to days of audio (a decompression bomb) is an
+/// error, not an exhausted memory.
 public enum AudioFile {
+    /// The longest audio read unless a caller says otherwise: four hours (at 16 kHz mono, 0.9 GB).
+    public static let defaultMaxSeconds: Double = 4 * 3600
+    /// Frames per read: 128 Ki samples whatever the channel count.
+    static func blockFrames(_ channels: Int) -> Int { max(1, 131_072 / channels) }
+
     /// The file's interleaved samples and format.
-    public static func read(path: String) throws -> (samples: [Float], format: AudioFormat) {
+    public static func read(path: String, maxSeconds: Double = defaultMaxSeconds) throws -> (samples: [Float], format: AudioFormat) {
         let file = try SoundFileReader(path: path)
-        var samples = [Float](repeating: 0, count: max(file.frames, 0) * file.format.channels)
-        let got = try samples.withUnsafeMutableBufferPointer { buffer -> Int in
-            guard let base = buffer.baseAddress else { return 0 }
-            return try file.read(into: base, frames: file.frames)
+        let channels = file.format.channels
+        let limit = frameLimit(maxSeconds, rate: file.format.sampleRate)
+        var samples: [Float] = []
+        // The header's length as a hint only, and only when it is plausible.
+        if file.declaredFrames > 0, file.declaredFrames <= limit { samples.reserveCapacity(file.declaredFrames * channels) }
+        let blockFrames = blockFrames(channels)
+        var block = [Float](repeating: 0, count: blockFrames * channels)
+        var frames = 0
+        while true {
+            let got = try block.withUnsafeMutableBufferPointer { try file.read(into: $0.baseAddress!, frames: blockFrames) }
+            if got == 0 { break }
+            frames += got
+            guard frames <= limit else { throw tooLong(path, maxSeconds) }
+            samples.append(contentsOf: block[0..<got * channels])
         }
-        samples.removeLast(samples.count - got * file.format.channels)
         return (samples, file.format)
     }
 
-    /// The file as 16 kHz mono, converted with the same converter as live capture.
-    public static func readSpeech(path: String) throws -> [Float] {
-        let (samples, format) = try read(path: path)
-        let converter = try SpeechConverter(from: format)
+    /// The file as 16 kHz mono, converted with the same converter as live capture, block by block
+    /// (memory holds the converted audio only).
+    public static func readSpeech(path: String, maxSeconds: Double = defaultMaxSeconds) throws -> [Float] {
+        let file = try SoundFileReader(path: path)
+        let channels = file.format.channels
+        let converter = try SpeechConverter(from: file.format)
+        let limit = frameLimit(maxSeconds, rate: AudioFormat.speech.sampleRate)
+        let blockFrames = blockFrames(channels)
+        var block = [Float](repeating: 0, count: blockFrames * channels)
         var output: [Float] = []
-        try samples.withUnsafeBufferPointer { try converter.convert($0, into: &output) }
+        while true {
+            let got = try block.withUnsafeMutableBufferPointer { try file.read(into: $0.baseAddress!, frames: blockFrames) }
+            if got == 0 { break }
+            try block.withUnsafeBufferPointer { try converter.convert(UnsafeBufferPointer(rebasing: $0[0..<got * channels]), into: &output) }
+            guard output.count <= limit else { throw tooLong(path, maxSeconds) }
+        }
         try converter.flush(into: &output)
+        guard output.count <= limit else { throw tooLong(path, maxSeconds) }
         return output
+    }
+
+    static func frameLimit(_ seconds: Double, rate: Double) -> Int {
+        let frames = seconds * rate
+        return frames.isFinite && frames < Double(Int.max / 2) ? max(0, Int(frames)) : Int.max / 2
+    }
+
+    static func tooLong(_ path: String, _ seconds: Double) -> HarkError {
+        HarkError(.audioTooLong, "'\(path)' holds more than \(durationText(seconds)) of audio, the most read at once; cut it into shorter files (e.g. `sox in.flac out.flac trim 0 3600 : newfile : restart`).")
+    }
+
+    static func durationText(_ seconds: Double) -> String {
+        seconds >= 3600 && seconds.truncatingRemainder(dividingBy: 3600) == 0 ? "\(Int(seconds / 3600)) h"
+            : seconds >= 60 ? "\(Int(seconds / 60)) min" : "\(Int(seconds)) s"
     }
 }

@@ -7,6 +7,8 @@ public struct HarkError: Error, Sendable, Hashable, CustomStringConvertible {
         case audioStreamFailed
         case unreadableAudio
         case unsupportedAudio
+        /// The audio decodes to more than the caller's limit (a very long file, or a decompression bomb).
+        case audioTooLong
         case outputNotWritable
         case diskFull
         case writeFailed
@@ -17,11 +19,15 @@ public struct HarkError: Error, Sendable, Hashable, CustomStringConvertible {
         case eventConsumerTooSlow
         case sessionNotFound
         case corruptSession
+        /// Another process is recording the session and holds its lock.
+        case sessionBusy
         case modelMissing
         case modelCorrupt
         case internalFailure
         /// No transcription endpoint answered; the work stays queued and is tried again later.
         case remoteUnavailable
+        /// Transcription workers cannot be started (they exit or fail before they are ready).
+        case transcriptionUnavailable
         /// The service is at its limit (a full queue); try again later.
         case busy
         /// The caller withdrew the work before it finished (a speculation that speech proved wrong).
