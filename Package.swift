@@ -67,7 +67,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         // Transcription by OpenAI-compatible servers (FoundationNetworking), kept out of `Hark` so
         // that embedding the recorder does not pull in an HTTP stack.
-        .target(name: "HarkRemote", dependencies: ["HarkCore", "HarkAudio"], swiftSettings: swiftSettings),
+        .target(name: "HarkRemote", dependencies: ["HarkCore"], swiftSettings: swiftSettings),
         .target(name: "HarkServer",
                 dependencies: [
                     "Hark",

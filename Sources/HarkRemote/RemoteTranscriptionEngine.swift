@@ -2,7 +2,6 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import HarkAudio
 import HarkCore
 
 /// Where and how a `RemoteTranscriptionEngine` sends its audio.
@@ -84,7 +83,8 @@ public actor RemoteTranscriptionEngine: TranscriptionEngine {
                 let endpoint = configuration.endpoints[(first + offset) % configuration.endpoints.count]
                 switch await post(wav, to: endpoint) {
                 case .success(let reply):
-                    return reply.transcript(processingTime: (ContinuousClock.now - started).inSeconds)
+                    // Another program's numbers: made safe before anything formats them.
+                    return reply.transcript(processingTime: (ContinuousClock.now - started).inSeconds).validated()
                 case .failure(.rejected(let message)):
                     throw HarkError(.invalidInput, "\(endpoint.absoluteString) refused the audio: \(message)")
                 case .failure(.unavailable(let message)):
