@@ -40,16 +40,13 @@ public struct SessionLibrary: Sendable {
         guard let data = FileManager.default.contents(atPath: file.path) else {
             throw HarkError(.sessionNotFound, "No session '\(id)' under '\(root.path)'. `hark sessions` lists them.")
         }
+        let manifest: SessionManifest
         do {
-            return try Self.decoder.decode(SessionManifest.self, from: data)
+            manifest = try JSON.decoder.decode(SessionManifest.self, from: data)
         } catch {
             throw HarkError(.corruptSession, "'\(file.path)' is not a readable session manifest: \(error).")
         }
+        return try manifest.validated()
     }
 
-    private static let decoder: JSONDecoder = {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return decoder
-    }()
 }
