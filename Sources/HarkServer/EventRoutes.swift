@@ -34,8 +34,7 @@ extension HarkServer {
         let producer = Task {
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    let encoder = JSONEncoder()
-                    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                    let encoder = JSON.encoder
                     do {
                         for try await event in events where meters || !event.isCoalescable {
                             let json = String(decoding: try encoder.encode(event), as: UTF8.self)

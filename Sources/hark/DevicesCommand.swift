@@ -14,8 +14,7 @@ struct DevicesCommand: ParsableCommand {
     func run() throws {
         let devices = try listInputDevices()
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
+            let encoder = JSON.encoder
             for device in devices { print(String(decoding: try encoder.encode(device), as: UTF8.self)) }
             return
         }

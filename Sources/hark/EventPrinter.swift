@@ -12,11 +12,7 @@ struct EventPrinter {
     private var probability: Float = 0
     private var inSpeech = false
     private var time: Double = 0
-    private let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }()
+    private let encoder = JSON.encoder
 
     init(style: Style) {
         self.style = style

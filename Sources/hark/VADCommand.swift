@@ -59,8 +59,7 @@ struct VADCommand: ParsableCommand {
         rules.speechPadMilliseconds = speechPad
         rules.maxSpeechSeconds = maxSpeech ?? .infinity
         let directory = models.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? RecorderConfiguration.defaultModelsDirectory()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSON.encoder
         var failed = false
         for file in files {
             do {

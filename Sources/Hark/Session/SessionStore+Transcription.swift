@@ -2,10 +2,12 @@ import Foundation
 import HarkCore
 
 extension SessionStore {
-    /// An existing session folder, to finish what an earlier run left (`hark resume`).
+    /// An existing session folder, to finish what an earlier run left (`hark resume`). Locked
+    /// for this store: `sessionBusy` while another process records (or resumes) it.
     static func open(folder: URL, fileSystem: any SessionFileSystem = POSIXFileSystem()) throws -> SessionStore {
         let manifest = try SessionLibrary(root: folder.deletingLastPathComponent()).load(id: folder.path)
-        return SessionStore(folder: folder, manifest: manifest, fileSystem: fileSystem, maxUnsaved: 16, recording: nil)
+        let lock = try SessionLock.acquire(folder)
+        return SessionStore(folder: folder, manifest: manifest, fileSystem: fileSystem, maxUnsaved: 16, recording: nil, lock: lock)
     }
 
     /// Closes a session whose recorder was killed (its manifest still says "recording").
@@ -27,8 +29,7 @@ extension SessionStore {
     /// session start; each rewritten atomically.
     func writeTranscripts() -> HarkError? {
         var lines = ""
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let encoder = JSON.encoder
         let timed = manifest.transcriptSegments
         for (segment, placed) in timed {
             struct Line: Encodable { var segment: Int; var start: Double; var end: Double; var text: String }

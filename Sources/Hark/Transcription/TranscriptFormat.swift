@@ -17,10 +17,8 @@ public enum TranscriptFormat: String, Sendable, CaseIterable, Codable {
             return "WEBVTT\n\n" + spoken.map { s in "\(Self.clock(s.start, ".")) --> \(Self.clock(s.end, "."))\n\(s.text)\n\n" }.joined()
         case .json:
             struct Document: Encodable { var source: String?; var text: String; var segments: [TranscriptSegment] }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
             let document = Document(source: source, text: spoken.map(\.text).joined(separator: " "), segments: spoken)
-            return String(decoding: (try? encoder.encode(document)) ?? Data(), as: UTF8.self) + "\n"
+            return JSON.string(document) + "\n"
         }
     }
 
