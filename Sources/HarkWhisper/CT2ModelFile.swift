@@ -56,7 +56,8 @@ struct CT2ModelFile {
                     throw Reader.Failure("variable '\(name)' has an unknown data type (\(code))")
                 }
                 let bytes = Int(try reader.u32())
-                guard bytes == shape.reduce(1, *) * dtype.size else {
+                // Checked: dimensions of a crafted file may multiply past Int.max.
+                guard let elements = Self.product(shape), elements.multipliedReportingOverflow(by: dtype.size) == (bytes, false) else {
                     throw Reader.Failure("variable '\(name)' holds \(bytes) bytes for shape \(shape) of \(dtype)")
                 }
                 variables[name] = Variable(shape: shape, dtype: dtype, offset: reader.offset, byteCount: bytes)
@@ -76,6 +77,17 @@ struct CT2ModelFile {
 
     func has(_ name: String) -> Bool { variables[name] != nil }
 
+    /// The number of elements of `shape`, nil when the product overflows.
+    static func product(_ shape: [Int]) -> Int? {
+        var total = 1
+        for dimension in shape {
+            let (value, overflow) = total.multipliedReportingOverflow(by: dimension)
+            guard !overflow, dimension >= 0 else { return nil }
+            total = value
+        }
+        return total
+    }
+
     /// A weight matrix for float16 products, in exactly one form: float16 as stored (never
     /// widened, not even for a moment), else float32 with an exact float16 copy when one loses
     /// nothing, else float32 alone (`half` nil).
@@ -86,7 +98,7 @@ struct CT2ModelFile {
             let values = try floats(name)
             return HalfMatrix(exactly: values).map { ([], $0) } ?? (values, nil)
         }
-        let count = v.shape.reduce(1, *)
+        let count = v.byteCount / 2
         var bits = [UInt16](repeating: 0, count: count)
         data.withUnsafeBytes { raw in
             bits.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[v.offset..<(v.offset + 2 * count)])) }
@@ -99,7 +111,7 @@ struct CT2ModelFile {
     func floats(_ name: String, shape expected: [Int]? = nil) throws(HarkError) -> [Float] {
         guard let v = variables[name] else { throw corrupt("it has no variable '\(name)'") }
         if let expected, v.shape != expected { throw corrupt("'\(name)' has shape \(v.shape), expected \(expected)") }
-        let count = v.shape.reduce(1, *)
+        let count = v.byteCount / v.dtype.size   // the shape's product, checked when the file was read
         var result = [Float](repeating: 0, count: count)
         data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
             let base = raw.baseAddress! + v.offset
@@ -122,7 +134,7 @@ struct CT2ModelFile {
         }
         if v.dtype == .int8, name.hasSuffix("weight") {
             let scales = try floats(name + "_scale")
-            let rows = v.shape[0], columns = count / max(rows, 1)
+            let rows = v.shape.first ?? 1, columns = count / max(rows, 1)
             guard scales.count == rows || scales.count == 1 else { throw corrupt("'\(name)_scale' does not match '\(name)'") }
             for r in 0..<rows {
                 let scale = scales.count == 1 ? scales[0] : scales[r]
@@ -136,8 +148,10 @@ struct CT2ModelFile {
     /// A rank-0 setting (num_heads and the like).
     func integer(_ name: String) throws(HarkError) -> Int {
         let values = try floats(name)
-        guard values.count == 1 else { throw corrupt("'\(name)' is not a single value") }
-        return Int(values[0])
+        guard values.count == 1, let value = values.first, value.rounded() == value, abs(value) < 16_777_216 else {
+            throw corrupt("'\(name)' is not a single whole number")
+        }
+        return Int(value)
     }
 
     func corrupt(_ detail: String) -> HarkError {

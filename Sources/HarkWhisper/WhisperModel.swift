@@ -66,6 +66,8 @@ public final class WhisperModel: Sendable {
         }
         let file = try CT2ModelFile(path: binPath)
         guard file.specName == "WhisperSpec" else { throw file.corrupt("it holds a \(file.specName), not a Whisper model") }
+        // Every width is checked against the first convolution's before any kernel runs: the
+        // kernels write through raw pointers, sized by these numbers.
         heads = try file.integer("encoder/num_heads")
         let conv1Weight = try file.floats("encoder/conv1/weight")
         guard let c1 = file.variables["encoder/conv1/weight"], c1.shape.count == 3, c1.shape[2] == 3 else {
@@ -74,16 +76,21 @@ public final class WhisperModel: Sendable {
         let d = c1.shape[0], mels = c1.shape[1]
         dModel = d
         melBins = mels
-        guard d % heads == 0 else { throw file.corrupt("\(d) channels do not split into \(heads) heads") }
+        guard (1...8192).contains(d), (1...512).contains(mels), (1...d).contains(heads), d % heads == 0 else {
+            throw file.corrupt("\(d) channels, \(mels) mel bins and \(heads) heads are not a Whisper model's")
+        }
         conv1 = Linear(weight: Convolution.regroup(conv1Weight, out: d, in: mels),
                        bias: try file.floats("encoder/conv1/bias", shape: [d]))
         conv2 = Linear(weight: Convolution.regroup(try file.floats("encoder/conv2/weight", shape: [d, d, 3]), out: d, in: d),
                        bias: try file.floats("encoder/conv2/bias", shape: [d]))
         encoderPositions = try file.floats("encoder/position_encodings/encodings", shape: [1500, d])
 
-        func linear(_ prefix: String, keepHalf: Bool = false) throws(HarkError) -> Linear {
+        func linear(_ prefix: String, outputs: Int? = nil, inputs expected: Int? = nil, keepHalf: Bool = false) throws(HarkError) -> Linear {
             let bias = try file.floats(prefix + "/bias")
             let name = prefix + "/weight", inputs = file.variables[name]?.shape.last ?? 0, shape = [bias.count, inputs]
+            guard bias.count == (outputs ?? bias.count), bias.count > 0, inputs == (expected ?? inputs), inputs > 0 else {
+                throw file.corrupt("'\(prefix)' is \(bias.count) × \(inputs), expected \(outputs ?? bias.count) × \(expected ?? inputs)")
+            }
             guard keepHalf else { return Linear(weight: try file.floats(name, shape: shape), bias: bias) }
             let (floats, half) = try file.weights(name, shape: shape)
             return Linear(weight: floats, half: half, bias: bias, inputs: inputs)
@@ -94,35 +101,41 @@ public final class WhisperModel: Sendable {
         var encoder: [EncoderLayer] = []
         while file.has("encoder/layer_\(encoder.count)/self_attention/linear_0/weight") {
             let p = "encoder/layer_\(encoder.count)"
+            let ffnIn = try linear(p + "/ffn/linear_0", inputs: d)
             encoder.append(EncoderLayer(
-                attentionNorm: try norm(p + "/self_attention/layer_norm"), qkv: try linear(p + "/self_attention/linear_0"),
-                attentionOut: try linear(p + "/self_attention/linear_1"), ffnNorm: try norm(p + "/ffn/layer_norm"),
-                ffnIn: try linear(p + "/ffn/linear_0"), ffnOut: try linear(p + "/ffn/linear_1")))
+                attentionNorm: try norm(p + "/self_attention/layer_norm"), qkv: try linear(p + "/self_attention/linear_0", outputs: 3 * d, inputs: d),
+                attentionOut: try linear(p + "/self_attention/linear_1", outputs: d, inputs: d), ffnNorm: try norm(p + "/ffn/layer_norm"),
+                ffnIn: ffnIn, ffnOut: try linear(p + "/ffn/linear_1", outputs: d, inputs: ffnIn.outputs)))
         }
         var decoder: [DecoderLayer] = []
         while file.has("decoder/layer_\(decoder.count)/self_attention/linear_0/weight") {
             let p = "decoder/layer_\(decoder.count)"
+            let ffnIn = try linear(p + "/ffn/linear_0", inputs: d, keepHalf: true)
             decoder.append(DecoderLayer(
-                selfNorm: try norm(p + "/self_attention/layer_norm"), selfQKV: try linear(p + "/self_attention/linear_0", keepHalf: true),
-                selfOut: try linear(p + "/self_attention/linear_1", keepHalf: true), crossNorm: try norm(p + "/attention/layer_norm"),
-                crossQuery: try linear(p + "/attention/linear_0", keepHalf: true), crossKV: try linear(p + "/attention/linear_1"),
-                crossOut: try linear(p + "/attention/linear_2", keepHalf: true), ffnNorm: try norm(p + "/ffn/layer_norm"),
-                ffnIn: try linear(p + "/ffn/linear_0", keepHalf: true), ffnOut: try linear(p + "/ffn/linear_1", keepHalf: true)))
+                selfNorm: try norm(p + "/self_attention/layer_norm"),
+                selfQKV: try linear(p + "/self_attention/linear_0", outputs: 3 * d, inputs: d, keepHalf: true),
+                selfOut: try linear(p + "/self_attention/linear_1", outputs: d, inputs: d, keepHalf: true),
+                crossNorm: try norm(p + "/attention/layer_norm"),
+                crossQuery: try linear(p + "/attention/linear_0", outputs: d, inputs: d, keepHalf: true),
+                crossKV: try linear(p + "/attention/linear_1", outputs: 2 * d, inputs: d),
+                crossOut: try linear(p + "/attention/linear_2", outputs: d, inputs: d, keepHalf: true),
+                ffnNorm: try norm(p + "/ffn/layer_norm"),
+                ffnIn: ffnIn, ffnOut: try linear(p + "/ffn/linear_1", outputs: d, inputs: ffnIn.outputs, keepHalf: true)))
         }
         guard !encoder.isEmpty, !decoder.isEmpty else { throw file.corrupt("it has no encoder or decoder layers") }
-        for layer in encoder where layer.qkv.outputs != 3 * d || layer.ffnOut.outputs != d {
-            throw file.corrupt("an encoder layer does not have the expected widths")
-        }
         encoderLayers = encoder
         decoderLayers = decoder
         encoderNorm = try norm("encoder/layer_norm")
         decoderNorm = try norm("decoder/layer_norm")
-        let embeddingsName = "decoder/embeddings/weight", embedding = try file.weights(embeddingsName)
+        let embeddingsName = "decoder/embeddings/weight"
+        guard let shape = file.variables[embeddingsName]?.shape, shape.count == 2, shape[1] == d, (1...1_000_000).contains(shape[0]) else {
+            throw file.corrupt("'\(embeddingsName)' is not a vocabulary × \(d) table")
+        }
+        let vocabulary = shape[0], embedding = try file.weights(embeddingsName, shape: shape)
         embeddings = embedding.floats
         embeddingsHalf = embedding.half
-        let vocabulary = (file.variables[embeddingsName]?.shape.reduce(1, *) ?? 0) / d
         vocabularySize = vocabulary
-        decoderPositions = try file.floats("decoder/position_encodings/encodings")
+        decoderPositions = try file.floats("decoder/position_encodings/encodings", shape: [WhisperDecoder.maxPositions, d])
         tokens = try WhisperTokens(directory: directory, vocabularySize: vocabulary)
     }
 
