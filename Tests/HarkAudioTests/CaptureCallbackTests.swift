@@ -38,6 +38,20 @@ import Testing
         #expect(count >= 1, "a detector that never sees an allocation would prove nothing")
     }
 
+    /// PortAudio's input-overflow flag: audio it lost before the call is counted as dropped
+    /// (one block, as it says no more), though the block itself is kept.
+    @Test func inputOverflowFlagCountsAsDroppedAudio() {
+        let ring = SampleRing(minimumCapacity: 4096)
+        let userData = Unmanaged.passUnretained(ring).toOpaque()
+        let input = [Float](repeating: 0.5, count: 256)
+        input.withUnsafeBytes { raw in
+            _ = captureCallback(raw.baseAddress, nil, 256, nil, 0, userData)
+            _ = captureCallback(raw.baseAddress, nil, 256, nil, 0x2, userData)
+        }
+        #expect(ring.availableToRead == 512)
+        #expect(ring.takeDroppedSamples() == 256)
+    }
+
     @Test func callbackAlwaysContinues() {
         let ring = SampleRing(minimumCapacity: 64)
         let userData = Unmanaged.passUnretained(ring).toOpaque()

@@ -20,6 +20,10 @@ public func captureCallback(
         } else {
             ring.recordDropped(count)
         }
+        // PortAudio lost input before this call (its own buffer overflowed) without saying how
+        // much: counted as one block, the least it can have been, so it is reported, not hidden.
+        // 0x2 is paInputOverflow, a macro Swift does not import.
+        if flags & 0x2 != 0 { ring.recordDropped(count) }
     }
     return Int32(paContinue.rawValue)
 }
