@@ -51,6 +51,9 @@ extension HarkServer {
             }
             try await Self.offMain {
                 _ = try library.load(id: id)   // only a folder that is a session
+                // Not one that another process records or transcribes.
+                let lock = try SessionLock.acquire(library.folder(of: id))
+                defer { lock.release() }
                 try FileManager.default.removeItem(at: library.folder(of: id))
             }
             return Response(status: .noContent)

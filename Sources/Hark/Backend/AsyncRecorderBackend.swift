@@ -87,6 +87,7 @@ public actor AsyncRecorderBackend {
             do {
                 try source.start()
             } catch {
+                await store.releaseLock()
                 try? FileManager.default.removeItem(at: folder)
                 throw error
             }
@@ -113,6 +114,7 @@ public actor AsyncRecorderBackend {
                     await transcription.transcriber.pool.shutdown()
                     await transcription.collector.value
                 }
+                await store.releaseLock()
                 return summary
             }
             self.control = control

@@ -8,24 +8,29 @@ import HarkCore
 /// written (disk full) stays in memory as `unsaved` and is retried with each later save and at the
 /// end; at most `maxUnsaved` are held, after which saving fails for good (the recording stops).
 actor SessionStore {
-    let folder: URL
+    nonisolated let folder: URL
     let fileSystem: any SessionFileSystem
     private let maxUnsaved: Int
     var manifest: SessionManifest   // changed only by this actor and its extensions
     private var unsavedAudio: [Int: [UInt8]] = [:]
     private var recording: RecordingFileWriter?
     private var recordingFailed = false
+    /// This store's ownership of the folder (see `SessionLock`), until `releaseLock`.
+    private let lock: SessionLock?
 
     init(folder: URL, manifest: SessionManifest, fileSystem: any SessionFileSystem, maxUnsaved: Int,
-         recording: sending RecordingFileWriter?) {
+         recording: sending RecordingFileWriter?, lock: SessionLock?) {
         self.recording = recording
+        self.lock = lock
         self.folder = folder
         self.manifest = manifest
         self.fileSystem = fileSystem
         self.maxUnsaved = maxUnsaved
     }
 
-    /// Makes a new session folder under `root`, named after the time, and writes its first manifest.
+    /// Makes a new session folder under `root`, named after the time, locks it (`SessionLock`)
+    /// and writes its first manifest. Two recorders starting in the same second get two folders:
+    /// each name is claimed by `mkdir`, which only one process can win.
     static func create(root: URL, source: SessionManifest.Source, configuration: RecorderConfiguration,
                        vadMode: VADMode, now: Date = Date()) throws -> SessionStore {
         let fileSystem = configuration.fileSystem
@@ -33,11 +38,15 @@ actor SessionStore {
         let base = sessionName(for: now)
         var id = base
         var attempt = 1
-        while FileManager.default.fileExists(atPath: root.appendingPathComponent(id).path) {
+        while mkdir(root.appendingPathComponent(id).path, 0o755) != 0 {
+            guard errno == EEXIST, attempt < 10_000 else {
+                throw POSIXFileSystem.failure(errno, writing: root.appendingPathComponent(id))
+            }
             attempt += 1
             id = "\(base)-\(attempt)"
         }
         let folder = root.appendingPathComponent(id, isDirectory: true)
+        let lock = try SessionLock.acquire(folder)
         try fileSystem.createDirectory(at: folder.appendingPathComponent(SessionManifest.segmentsFolder))
         let manifest = SessionManifest(id: id, createdAt: now, source: source, segmenter: configuration.segmenter,
                                        vadMode: vadMode, keepsRecording: configuration.keepAudio)
@@ -45,7 +54,7 @@ actor SessionStore {
         let recording = configuration.keepAudio
             ? try RecordingFileWriter(path: folder.appendingPathComponent(SessionManifest.recordingFile).path) : nil
         return SessionStore(folder: folder, manifest: manifest, fileSystem: fileSystem,
-                            maxUnsaved: configuration.maxUnsavedSegments, recording: recording)
+                            maxUnsaved: configuration.maxUnsavedSegments, recording: recording, lock: lock)
     }
 
     static func sessionName(for date: Date) -> String {
@@ -57,10 +66,7 @@ actor SessionStore {
     }
 
     static func encode(_ manifest: SessionManifest) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        return Array(try encoder.encode(manifest)) + [0x0A]
+        Array(try JSON.encoder(pretty: true).encode(manifest)) + [0x0A]
     }
 
     /// Saves an utterance as the next segment. Returns its record and the write error, if any
@@ -145,6 +151,11 @@ actor SessionStore {
             unsavedAudio[id] = nil
             manifest.segments[id - 1].state = .saved
         }
+    }
+
+    /// Gives the folder up to other owners (the recording and its transcriptions are over).
+    func releaseLock() {
+        lock?.release()
     }
 
     /// Rewrites `session.json`; on failure the previous version stays whole on disk.

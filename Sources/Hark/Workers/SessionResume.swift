@@ -17,7 +17,7 @@ public enum SessionResume {
     public static func resume(folder: URL, workers: WorkerPoolConfiguration, timeout: Duration? = nil,
                               retryFailed: Bool = true, again: Bool = false,
                               events handler: (@Sendable (RecorderEvent) -> Void)? = nil) async throws -> Outcome {
-        let store = try SessionStore.open(folder: folder)
+        let store = try SessionStore.open(folder: folder)   // sessionBusy while another process records it
         let broadcaster = EventBroadcaster()
         let forwarding = handler.map { handler in
             let stream = broadcaster.subscribe()
@@ -37,6 +37,7 @@ public enum SessionResume {
         await collector.value
         broadcaster.finish()
         _ = await forwarding?.result
+        await store.releaseLock()
         let manifest = await store.manifest
         return Outcome(transcribed: manifest.segments.filter { $0.transcription?.state == .done }.count,
                        failed: manifest.segments.filter { $0.transcription?.state == .failed }.count,
@@ -44,13 +45,15 @@ public enum SessionResume {
     }
 
     /// Every session under `root` (but `excluding`) with segments whose transcription an earlier
-    /// run queued but never finished, resumed one after another. Failures stay in the manifests.
+    /// run queued but never finished, resumed one after another. Failures stay in the manifests;
+    /// a session another process records (or resumes) is left to it.
     static func finishEarlierSessions(under root: URL, excluding current: URL, workers: WorkerPoolConfiguration) async {
         guard let sessions = try? SessionLibrary(root: root).list() else { return }
         for manifest in sessions where !Task.isCancelled {
             let folder = root.appendingPathComponent(manifest.id, isDirectory: true)
             guard folder.standardizedFileURL != current.standardizedFileURL,
-                  manifest.segments.contains(where: { $0.state == .saved && [.queued, .running].contains($0.transcription?.state) })
+                  manifest.segments.contains(where: { $0.state == .saved && [.queued, .running].contains($0.transcription?.state) }),
+                  !SessionLock.isHeld(folder)
             else { continue }
             _ = try? await resume(folder: folder, workers: workers, retryFailed: false)
         }

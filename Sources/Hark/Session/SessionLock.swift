@@ -1,0 +1,61 @@
+import Foundation
+import HarkCore
+
+/// One owner per session folder at a time: the recorder while it records and transcribes,
+/// `hark resume` / `retranscribe` while they work, a delete while it deletes.
+///
+/// An exclusive `flock` on `.lock` in the folder. The kernel drops it when its descriptor closes —
+/// also when the process dies — so a killed recorder leaves no stale lock behind. The descriptor
+/// is close-on-exec: worker processes must not inherit (and so keep) the lock.
+///
+/// Thread rules: an owned handle; `release` is idempotent and also runs on deinit.
+public final class SessionLock: @unchecked Sendable {
+    // @unchecked Sendable is safe: `fd` is set once and only `release` changes it, under `mutex`.
+    public static let fileName = ".lock"
+    private var fd: Int32
+    private let mutex = NSLock()
+
+    private init(fd: Int32) { self.fd = fd }
+
+    deinit { release() }
+
+    /// Takes the lock of the session at `folder`, or throws `sessionBusy` when another owner has it.
+    public static func acquire(_ folder: URL) throws -> SessionLock {
+        let path = folder.appendingPathComponent(fileName).path
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
+        guard fd >= 0 else { throw POSIXFileSystem.failure(errno, writing: folder.appendingPathComponent(fileName)) }
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            if errno == EINTR { continue }
+            let code = errno
+            close(fd)
+            if code == EWOULDBLOCK {
+                throw HarkError(.sessionBusy, """
+                    Session \(folder.lastPathComponent) is being recorded (or transcribed) by another process; \
+                    wait until it stops, or stop it (Ctrl-C in its terminal).
+                    """)
+            }
+            throw HarkError(.writeFailed, "Cannot lock session \(folder.lastPathComponent): \(String(cString: strerror(code))).")
+        }
+        return SessionLock(fd: fd)
+    }
+
+    /// Whether another owner holds the lock of the session at `folder` right now.
+    public static func isHeld(_ folder: URL) -> Bool {
+        do {
+            try acquire(folder).release()
+            return false
+        } catch let error as HarkError {
+            return error.code == .sessionBusy
+        } catch {
+            return false
+        }
+    }
+
+    public func release() {
+        mutex.withLock {
+            guard fd >= 0 else { return }
+            close(fd)   // drops the flock
+            fd = -1
+        }
+    }
+}
