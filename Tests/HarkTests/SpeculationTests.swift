@@ -39,7 +39,8 @@ import Testing
                   let job = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
             return job["file"] as? String
         }
-        #expect(!scratch.isEmpty && scratch.allSatisfy { $0.contains("hark-speculative-") })
+        // In this process's private scratch folder (see ScratchFolder).
+        #expect(!scratch.isEmpty && scratch.allSatisfy { $0.contains("/hark-\(getuid())/\(getpid())/speculative-") }, "\(scratch)")
         #expect(scratch.allSatisfy { !FileManager.default.fileExists(atPath: $0) }, "scratch copies left: \(scratch)")
     }
 
@@ -47,7 +48,7 @@ import Testing
         let (manifest, folder, jobs) = try await record(speculate: false)
         #expect(manifest.segments.map { $0.transcription?.text } == manifest.segments.map { "fake \($0.id)" })
         for segment in manifest.segments { #expect(jobs.contains(folder.appendingPathComponent(segment.file).path)) }
-        #expect(!jobs.contains("hark-speculative-"))
+        #expect(!jobs.contains("speculative-"))
     }
 
     @Test(.enabled(if: Fixtures.whisperModelInstalled, "run `make models`"))

@@ -59,7 +59,7 @@ struct TranscriptionTests {
         }
         #expect(killed != nil)
         guard case .transcribed(let reply) = outcome else { Issue.record("not transcribed: \(String(describing: outcome))"); return }
-        #expect(reply.text?.contains("Fail better") == true)
+        #expect(reply.text.contains("Fail better"))
         await pool.shutdown()
     }
 
@@ -86,7 +86,7 @@ struct TranscriptionTests {
         guard case .failed(_, let code) = outcomes[-1] else { Issue.record("not cancelled: \(String(describing: outcomes[-1]))"); return }
         #expect(code == .cancelled)
         guard case .transcribed(let reply) = outcomes[2] else { Issue.record("the next job was not transcribed"); return }
-        #expect(reply.text?.contains("lazy dog") == true)
+        #expect(reply.text.contains("lazy dog"))
         #expect(await pool.workerProcessIdentifiers.first == worker, "the same worker, not a replacement")
         await pool.shutdown()
     }
@@ -106,7 +106,7 @@ struct TranscriptionTests {
         guard case .failed(let reason, _) = outcomes[1] else { Issue.record("the corrupt file did not fail"); return }
         #expect(reason.contains(corrupt.path), "\(reason)")
         guard case .transcribed(let reply) = outcomes[2] else { Issue.record("the good file was not transcribed"); return }
-        #expect(reply.text?.contains("lazy dog") == true)
+        #expect(reply.text.contains("lazy dog"))
         await pool.shutdown()
     }
 

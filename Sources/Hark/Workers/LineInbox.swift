@@ -1,20 +1,22 @@
 import DequeModule
 
+import HarkCore
+
 /// Lines from a worker's stdout, waited for with a deadline. Holds at most `limit` unread lines
 /// (a worker answers one job at a time, so more means a confused worker; extra lines are dropped).
 actor LineInbox {
-    enum Next: Sendable { case line(String), timedOut, ended }
+    enum Next: Sendable { case line(String), oversized(bytes: Int), timedOut, ended }
 
-    private var lines: Deque<String> = []
+    private var lines: Deque<LineFramer.Item> = []
     private var ended = false
     private var waiter: (id: Int, continuation: CheckedContinuation<Next, Never>)?
     private var nextWaiter = 0
     private let limit = 64
 
-    func push(_ line: String) {
+    func push(_ line: LineFramer.Item) {
         if let waiter {
             self.waiter = nil
-            waiter.continuation.resume(returning: .line(line))
+            waiter.continuation.resume(returning: Self.next(line))
         } else if lines.count < limit {
             lines.append(line)
         }
@@ -29,7 +31,7 @@ actor LineInbox {
     }
 
     func next(timeout: Duration) async -> Next {
-        if let line = lines.popFirst() { return .line(line) }
+        if let line = lines.popFirst() { return Self.next(line) }
         if ended { return .ended }
         nextWaiter += 1
         let id = nextWaiter
@@ -45,5 +47,12 @@ actor LineInbox {
         guard let waiter, waiter.id == id else { return }
         self.waiter = nil
         waiter.continuation.resume(returning: .timedOut)
+    }
+
+    private static func next(_ item: LineFramer.Item) -> Next {
+        switch item {
+        case .line(let line): .line(line)
+        case .oversized(let bytes): .oversized(bytes: bytes)
+        }
     }
 }

@@ -150,10 +150,10 @@ actor SessionTranscriber {
         case .started:
             report(await store.setTranscription(TranscriptionRecord(state: .running, attempts: job.attempts + 1), forSegment: id))
             return
-        case .transcribed(let reply):
-            let text = reply.isSilence == true ? "" : (reply.text ?? "")
+        case .transcribed(let transcript):
+            let text = transcript.isSilence ? "" : transcript.text
             report(await store.setTranscription(
-                TranscriptionRecord(state: .done, attempts: job.attempts + 1, text: text, segments: reply.segments), forSegment: id))
+                TranscriptionRecord(state: .done, attempts: job.attempts + 1, text: text, segments: transcript.segments), forSegment: id))
             report(await store.writeTranscripts())
             let latency = queuedAt[id].map { (ContinuousClock.now - $0).inSeconds }
             events.publish(.transcriptionComplete(.init(segmentID: id, text: text, latency: latency)))

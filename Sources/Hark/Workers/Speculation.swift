@@ -25,10 +25,9 @@ struct Speculation {
 
     /// Writes `utterance` as the segment file would hold it (16-bit PCM) into a scratch file.
     static func write(_ utterance: Utterance, sampleRate: Int, jobID: Int) -> Speculation? {
-        // A name of its own: several recorders (and job counters) may share a process and a folder.
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("hark-speculative-\(UUID().uuidString).wav")
+        // A name of its own: several recorders (and job counters) may share a process.
         guard let bytes = try? WAVEncoder.pcm16(utterance.samples, sampleRate: sampleRate),
-              (try? Data(bytes).write(to: file)) != nil else { return nil }
+              let file = try? ScratchFolder.write(bytes, name: "speculative-\(UUID().uuidString).wav") else { return nil }
         return Speculation(span: Span(utterance), jobID: jobID, file: file)
     }
 

@@ -9,7 +9,7 @@ import SystemPackage
 
 /// How transcription worker processes are run.
 public struct WorkerPoolConfiguration: Sendable {
-    /// The worker program: `hark` (with `arguments` ["worker"]) or anything speaking `WorkerMessage`.
+    /// The worker program: `hark` (with `arguments` ["worker"]) or anything speaking `WorkerProtocol`.
     public var executable: String
     public var arguments: [String]
     /// Added to the environment the workers inherit (a remote endpoint's token, say).
@@ -20,8 +20,19 @@ public struct WorkerPoolConfiguration: Sendable {
     public var jobTimeout: Duration = .seconds(120)
     /// How long a new worker may take to load its model.
     public var startTimeout: Duration = .seconds(120)
-    /// Attempts per job when workers crash or hang (a worker's own error is not retried).
+    /// Attempts per job when workers crash or hang (a worker's own error is not retried); also
+    /// the failed starts in a row (a worker that exits, or says anything but `ready`, before it
+    /// is ready) after which transcription is disabled until `recoveryInterval` has passed.
     public var maxAttempts = 3
+    /// While transcription is disabled, jobs fail at once with the reason; the first job after
+    /// this long tries to start workers again, so the pool recovers once the cause is gone (a
+    /// model installed, say).
+    public var recoveryInterval: Duration = .seconds(10)
+    /// The first pause between failed starts, doubled after each (0.2 s, 0.4 s, …).
+    public var restartBackoff: Duration = .milliseconds(200)
+    /// Decoded audio per job beyond this is refused by the worker (`audioTooLong`); nil: the
+    /// reader's default (`AudioFile.defaultMaxSeconds`).
+    public var maxAudioSeconds: Double?
     /// Jobs waiting in memory; beyond this `submit` refuses (the durable queue keeps them).
     public var queueLimit = 1024
     /// Beam 5, faster-whisper's default: on utterances cut out of a talk, greedy decoding misheard
@@ -55,7 +66,7 @@ public struct WorkerJob: Sendable, Hashable {
 public enum WorkerOutcome: Sendable {
     /// A worker took the job (attempt `job.attempts + 1`).
     case started
-    case transcribed(WorkerMessage)
+    case transcribed(Transcript)
     case failed(reason: String, code: HarkError.Code? = nil)
     /// The worker's engine could not reach its service (remote transcription): the job is not
     /// spent, and the caller's durable queue tries it again later.
@@ -83,9 +94,10 @@ public actor TranscriptionWorkerPool {
     }
     private var attached: [Int: Attached] = [:]   // slot → its worker
     private var cancelled: Set<Int> = []          // running jobs asked to stop
-    private var slots: [Task<Void, Never>] = []
+    private var slots: [Task<Void, Never>?] = []
     private var stopping = false
-    private var fatal: String?
+    /// Transcription disabled: why, with its code, and since when.
+    private var disabled: (error: HarkError, since: ContinuousClock.Instant)?
     private var settled: [CheckedContinuation<Void, Never>] = []
 
     public init(configuration: WorkerPoolConfiguration) {
@@ -97,9 +109,12 @@ public actor TranscriptionWorkerPool {
     @discardableResult
     public func submit(_ job: WorkerJob) -> Bool {
         guard !stopping, pending.count < configuration.queueLimit else { return false }
-        if let fatal {
-            continuation.yield((job, .failed(reason: fatal)))
-            return true
+        if let disabled {
+            guard ContinuousClock.now - disabled.since >= configuration.recoveryInterval else {
+                continuation.yield((job, .failed(reason: disabled.error.message, code: disabled.error.code)))
+                return true
+            }
+            self.disabled = nil   // time to try again: the job waits for the new workers
         }
         if slots.isEmpty { startSlots() }
         hand(job)
@@ -109,7 +124,7 @@ public actor TranscriptionWorkerPool {
     /// Starts the workers now if they are not running, so that they load their models while
     /// there is nothing for them yet (the recorder calls this when it first hears speech).
     public func prepare() {
-        if slots.isEmpty && !stopping && fatal == nil { startSlots() }
+        if slots.isEmpty && !stopping && disabled == nil { startSlots() }
     }
 
     /// Takes a job out of the queue if no worker has it yet: true, and no result will come for it.
@@ -134,7 +149,7 @@ public actor TranscriptionWorkerPool {
         guard let worker = attached[slot], worker.version >= 2 else { return }
         // The slot writes nothing while it waits for this job's answer; a cancel that arrives
         // after the next job was sent names an id the worker no longer runs, and is ignored.
-        let line = WorkerMessage.cancel(id: jobID).encodedLine()
+        let line = WorkerRequest.cancel(id: jobID).encodedLine()
         Task { _ = try? await worker.input.write(line) }
     }
 
@@ -170,8 +185,8 @@ public actor TranscriptionWorkerPool {
             try? await Task.sleep(for: .seconds(2))
             for pid in busy { kill(pid, SIGKILL) }
         }
-        for slot in slots { slot.cancel() }
-        for slot in slots { await slot.value }
+        for slot in slots { slot?.cancel() }
+        for slot in slots { await slot?.value }
         reaper.cancel()
         slots.removeAll()
         continuation.finish()
@@ -244,12 +259,19 @@ public actor TranscriptionWorkerPool {
         }
     }
 
-    /// A worker could not start at all (model missing or corrupt): fail everything with its reason.
-    private func failAll(_ reason: String) {
-        fatal = reason
-        for (slot, _) in running { finished(slot, .failed(reason: reason)) }
-        while let job = pending.popFirst() { continuation.yield((job, .failed(reason: reason))) }
+    /// Workers cannot start (model missing or corrupt, a broken program): every job fails with
+    /// the reason until `recoveryInterval` has passed. The slots end; a later job starts new ones.
+    private func disable(_ error: HarkError) {
+        if disabled == nil { disabled = (error, .now) }
+        for (slot, _) in running { finished(slot, .failed(reason: error.message, code: error.code)) }
+        while let job = pending.popFirst() { continuation.yield((job, .failed(reason: error.message, code: error.code))) }
         settleIfIdle()
+    }
+
+    private func slotEnded(_ index: Int) {
+        guard index < slots.count else { return }
+        slots[index] = nil
+        if slots.allSatisfy({ $0 == nil }) { slots.removeAll() }
     }
 
     private func settleIfIdle() {
@@ -261,26 +283,44 @@ public actor TranscriptionWorkerPool {
         settled.removeAll()
     }
 
+    /// Runs workers in `slot` one after another until the pool stops. A worker that never got
+    /// ready counts as a failed start: the next waits `restartBackoff`, doubled each time, and
+    /// after `maxAttempts` in a row transcription is disabled (see `disable`).
     private func runSlot(_ slot: Int) async {
+        defer { slotEnded(slot) }
         var failedStarts = 0
-        while !stopping && fatal == nil && !Task.isCancelled {
+        while !stopping && disabled == nil && !Task.isCancelled {
+            let ended: WorkerEnd
             do {
-                let ended = try await runWorker(slot)
-                if case .fatal(let reason) = ended { failAll(reason); return }
-                failedStarts = 0
+                ended = try await runWorker(slot)
             } catch {
+                ended = .notReady(HarkError(.transcriptionUnavailable, "The transcription worker '\(configuration.executable)' could not be started (\(error))."))
+            }
+            switch ended {
+            case .exited:
+                failedStarts = 0
+            case .fatal(let error):
+                disable(error)
+                return
+            case .notReady(let error):
                 failedStarts += 1
-                retry(slot, reason: "the worker could not be started: \(error)")
                 if failedStarts >= configuration.maxAttempts {
-                    failAll("The transcription worker '\(configuration.executable)' could not be started (\(error)).")
+                    disable(HarkError(error.code, "\(error.message) Transcription is off after \(failedStarts) failed starts; it is tried again on a later job."))
                     return
                 }
-                try? await Task.sleep(for: .milliseconds(200 * failedStarts))
+                try? await Task.sleep(for: configuration.restartBackoff * (1 << min(failedStarts - 1, 6)))
             }
         }
     }
 
-    private enum WorkerEnd { case exited, fatal(String) }
+    private enum WorkerEnd {
+        /// It ran (and took jobs, if there were any), then ended.
+        case exited
+        /// It said it cannot work (`fatal`): no use starting another now.
+        case fatal(HarkError)
+        /// It exited, hung or said something else before `ready`.
+        case notReady(HarkError)
+    }
 
     private func runWorker(_ slot: Int) async throws -> WorkerEnd {
         let configuration = configuration
@@ -293,24 +333,36 @@ public actor TranscriptionWorkerPool {
             defer { self.attached[slot] = nil }
             let inbox = LineInbox()
             let reader = Task {
+                var framer = LineFramer()
                 do {
-                    for try await line in execution.standardOutput.strings() { await inbox.push(line) }
+                    for try await buffer in execution.standardOutput {
+                        let bytes = buffer.withUnsafeBytes { Array($0) }
+                        for item in framer.feed(bytes) { await inbox.push(item) }
+                    }
                 } catch {}
+                if let last = framer.finish() { await inbox.push(last) }
                 await inbox.finish()
             }
             defer { reader.cancel() }
+            func notReady(_ what: String) -> WorkerEnd {
+                try? execution.send(signal: .kill)
+                return .notReady(HarkError(.transcriptionUnavailable, "The transcription worker '\(configuration.executable)' \(what) before it was ready."))
+            }
             // The model loads first; a worker that cannot load it says why and exits.
             switch await inbox.next(timeout: configuration.startTimeout) {
             case .line(let line):
-                guard let hello = WorkerMessage.decode(line) else { try? execution.send(signal: .kill); return .exited }
-                if hello.type == .fatal { return .fatal(hello.error?.message ?? "the worker could not start") }
-                self.attached[slot]?.version = hello.version ?? 1
-            case .timedOut, .ended:
-                try? execution.send(signal: .kill)
-                return .exited
+                switch WorkerReply.decode(line) {
+                case .ready(let version)?: self.attached[slot]?.version = version
+                case .fatal(let error)?: return .fatal(error)
+                default: return notReady("said '\(line.prefix(120))'")
+                }
+            case .oversized: return notReady("wrote a line too long to be a reply")
+            case .timedOut: return notReady("took longer than \(configuration.startTimeout) to load")
+            case .ended: return notReady("exited")
             }
             while let job = await self.nextJob(for: slot) {
-                let request = WorkerMessage.job(id: job.id, file: job.file, options: configuration.options)
+                let request = WorkerRequest.job(WorkerJobRequest(id: job.id, file: job.file, options: configuration.options,
+                                                                 maxSeconds: configuration.maxAudioSeconds))
                 do {
                     _ = try await execution.standardInputWriter.write(request.encodedLine())
                 } catch {
@@ -322,18 +374,21 @@ public actor TranscriptionWorkerPool {
                 defer { self.attached[slot]?.sent = nil }
                 switch await inbox.next(timeout: configuration.jobTimeout) {
                 case .line(let line):
-                    guard let reply = WorkerMessage.decode(line), reply.id == job.id else {
+                    switch WorkerReply.decode(line) {
+                    case .result(let id, let transcript)? where id == job.id:
+                        self.finished(slot, .transcribed(transcript))
+                    case .failure(let id, let error)? where id == job.id:
+                        self.finished(slot, error.code == .remoteUnavailable ? .unavailable(reason: error.message)
+                                                                             : .failed(reason: error.message, code: error.code))
+                    default:
                         try? execution.send(signal: .kill)
                         self.retry(slot, reason: "the worker answered out of protocol")
                         return .exited
                     }
-                    if reply.type == .result {
-                        self.finished(slot, .transcribed(reply))
-                    } else if reply.error?.code == .remoteUnavailable {
-                        self.finished(slot, .unavailable(reason: reply.error?.message ?? "the service is unavailable"))
-                    } else {
-                        self.finished(slot, .failed(reason: reply.error?.message ?? "the worker failed", code: reply.error?.code))
-                    }
+                case .oversized(let bytes):
+                    // The worker is fine, the answer is not usable: the same job would give it again.
+                    self.finished(slot, .failed(reason: "the worker's answer (\(bytes) bytes) is longer than a reply may be",
+                                                code: .internalFailure))
                 case .timedOut:
                     try? execution.send(signal: .kill)
                     self.retry(slot, reason: "the worker took longer than \(configuration.jobTimeout)")

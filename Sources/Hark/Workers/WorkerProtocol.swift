@@ -1,163 +1,166 @@
 import Foundation
-import HarkAudio
+import HarkCore
 
-/// The line protocol between the recorder and `hark worker` processes: one JSON object per line
-/// on the worker's stdin (jobs, cancels) and stdout (everything else). Version 2.
+/// The line protocol between the recorder and `hark worker` processes, version 2: one JSON object
+/// per line ("\n" only; see `LineFramer`) on the worker's stdin (requests) and stdout (replies).
 ///
-/// worker → `{"type":"ready"}` once its model is loaded, or `{"type":"fatal","error":…}` and exit;
-/// recorder → `{"type":"job","id":…,"file":…,"beamSize":…,"timestamps":…}`, one at a time;
+/// worker → `{"type":"ready","version":2}` once its model is loaded, or `{"type":"fatal","error":…}` and exit;
+/// recorder → `{"type":"job","id":…,"file":…,"beamSize":…,"timestamps":…,"maxSeconds":…}`, one at a time;
 /// recorder → `{"type":"cancel","id":…}` (version 2) while that job runs: the worker stops it early
 /// and answers `error` with code `cancelled`; a cancel for any other id is ignored;
 /// worker → `{"type":"result","id":…,"text":…,"segments":[…],…}` or `{"type":"error","id":…,"error":…}`.
-public struct WorkerMessage: Sendable, Hashable, Codable {
+public enum WorkerProtocol {
     public static let version = 2
+}
 
-    public enum Kind: String, Sendable, Hashable, Codable { case ready, fatal, job, cancel, result, error }
-
-    public struct Failure: Sendable, Hashable, Codable {
-        public var code: HarkError.Code
-        public var message: String
-    }
-
-    public var type: Kind
-    public var version: Int? = Self.version
-    public var id: Int?
-    public var file: String?
-    public var beamSize: Int?
-    public var timestamps: Bool?
-    public var text: String?
-    public var segments: [TranscriptSegment]?
-    public var noSpeechProbability: Double?
-    public var isSilence: Bool?
-    public var processingTime: Double?
-    public var error: Failure?
-
-    public init(type: Kind) { self.type = type }
-
-    public static func job(id: Int, file: String, options: TranscriptionOptions) -> WorkerMessage {
-        var message = WorkerMessage(type: .job)
-        message.id = id
-        message.file = file
-        message.beamSize = options.beamSize
-        message.timestamps = options.timestamps
-        return message
-    }
-
-    public static func cancel(id: Int) -> WorkerMessage {
-        var message = WorkerMessage(type: .cancel)
-        message.id = id
-        return message
-    }
+/// What the recorder sends a worker.
+public enum WorkerRequest: Sendable, Hashable {
+    case job(WorkerJobRequest)
+    case cancel(id: Int)
 
     public func encodedLine() -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
+        switch self {
+        case .job(let job):
+            var wire = WireMessage(type: .job, id: job.id)
+            wire.file = job.file
+            wire.beamSize = job.options.beamSize
+            wire.timestamps = job.options.timestamps
+            wire.maxSeconds = job.maxSeconds
+            return wire.encodedLine()
+        case .cancel(let id):
+            return WireMessage(type: .cancel, id: id).encodedLine()
+        }
     }
 
-    public static func decode(_ line: some StringProtocol) -> WorkerMessage? {
-        try? JSONDecoder().decode(WorkerMessage.self, from: Data(line.utf8))
+    /// The request a line holds, or nil when it is not one (any other type, a missing field).
+    public static func decode(_ line: some StringProtocol) -> WorkerRequest? {
+        guard let wire = WireMessage.decode(line), let id = wire.id else { return nil }
+        switch wire.type {
+        case .cancel: return .cancel(id: id)
+        case .job:
+            guard let file = wire.file else { return nil }
+            let beam = min(max(wire.beamSize ?? 1, 1), WorkerJobRequest.maxBeamSize)
+            let limit = wire.maxSeconds.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
+            return .job(WorkerJobRequest(id: id, file: file, options: TranscriptionOptions(beamSize: beam, timestamps: wire.timestamps ?? false),
+                                         maxSeconds: limit))
+        default: return nil
+        }
     }
 }
 
-/// The worker side: loads its engine once, then answers jobs from stdin until it closes.
-public enum TranscriptionWorker {
-    private static let output = NSLock()
+/// One transcription job: a file the worker reads, and how to transcribe it.
+public struct WorkerJobRequest: Sendable, Hashable {
+    /// More beams than this only cost time; a larger request is lowered to it.
+    public static let maxBeamSize = 16
+    public var id: Int
+    public var file: String
+    public var options: TranscriptionOptions
+    /// Decoded audio beyond this many seconds is refused (`audioTooLong`); nil: the reader's default.
+    public var maxSeconds: Double?
 
-    /// Serves with the local Whisper model in `modelDirectory`.
-    public static func serve(modelDirectory: URL, threads: Int? = nil) async -> Int32 {
-        let engine = WhisperEngine(modelDirectory: modelDirectory)
-        return await serve(engine: engine, threads: threads) { try await engine.load() }
+    public init(id: Int, file: String, options: TranscriptionOptions, maxSeconds: Double? = nil) {
+        self.id = id
+        self.file = file
+        self.options = options
+        self.maxSeconds = maxSeconds
     }
+}
 
-    /// Serves with any engine; `load` runs first, and a failure there is the worker's `fatal`.
-    /// Audio longer than Whisper's 30 s window (an upload to `hark serve`, say) is cut with the VAD.
-    public static func serve(engine: any TranscriptionEngine, threads: Int? = nil,
-                             modelsDirectory: URL = RecorderConfiguration.defaultModelsDirectory(),
-                             load: () async throws -> Void) async -> Int32 {
-        @Sendable func send(_ message: WorkerMessage) {
-            // A result and a protocol error may be written from two tasks: one line at a time.
-            output.withLock { FileHandle.standardOutput.write(Data(message.encodedLine().utf8)) }
-        }
-        do {
-            try await load()
-        } catch {
-            var fatal = WorkerMessage(type: .fatal)
-            let failure = error as? HarkError ?? HarkError(.internalFailure, "\(error)")
-            fatal.error = .init(code: failure.code, message: failure.message)
-            send(fatal)
-            return 1
-        }
-        send(WorkerMessage(type: .ready))
-        // Jobs run one at a time in a task of their own, so that a cancel read meanwhile can stop one.
-        var current: (id: Int, task: Task<Void, Never>)?
-        for await line in standardInputLines() {
-            let message = WorkerMessage.decode(line)
-            switch (message?.type, message?.id, message?.file) {
-            case (.cancel?, let id?, _):
-                if let current, current.id == id { current.task.cancel() }
-            case (.job?, let id?, _?):
-                await current?.task.value
-                let job = message!
-                current = (id, Task { send(await answer(job, engine: engine, threads: threads, modelsDirectory: modelsDirectory)) })
-            default:
-                var reply = WorkerMessage(type: .error)
-                reply.error = .init(code: .invalidInput, message: "Not a version \(WorkerMessage.version) job: \(line.prefix(200))")
-                send(reply)
-            }
-        }
-        await current?.task.value
-        return 0
-    }
+/// What a worker answers.
+public enum WorkerReply: Sendable, Hashable {
+    case ready(version: Int)
+    case fatal(HarkError)
+    /// A job's transcript, its numbers checked (`Transcript.validated()`): a worker is another
+    /// program, and a remote engine's answer passes through it.
+    case result(id: Int, Transcript)
+    /// A job failed (`id`), or a line was not understood (no id).
+    case failure(id: Int?, HarkError)
 
-    /// The worker's stdin as lines, read on a thread of its own (a blocking read must not hold a
-    /// thread of the cooperative pool). The recorder sends a job and at most a cancel for it before
-    /// it waits for the answer, so a small buffer is plenty; lines beyond it would be dropped.
-    private static func standardInputLines() -> AsyncStream<String> {
-        let (lines, continuation) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(16))
-        Thread.detachNewThread {
-            while let line = readLine() { continuation.yield(line) }
-            continuation.finish()
-        }
-        return lines
-    }
-
-    private static func answer(_ job: WorkerMessage, engine: any TranscriptionEngine, threads: Int?,
-                               modelsDirectory: URL) async -> WorkerMessage {
-        let options = TranscriptionOptions(beamSize: job.beamSize ?? 1, threads: threads, timestamps: job.timestamps ?? false)
-        let file = job.file ?? ""
-        let started = ContinuousClock.now
-        do {
-            let samples = try AudioFile.readSpeech(path: file)
-            guard !samples.isEmpty else { throw HarkError(.unreadableAudio, "'\(file)' holds no audio.") }
-            let result = try await transcribe(samples, engine: engine, options: options, modelsDirectory: modelsDirectory)
-            var reply = WorkerMessage(type: .result)
-            reply.id = job.id
-            reply.text = result.text
-            reply.segments = result.segments
-            reply.noSpeechProbability = result.noSpeechProbability
-            reply.isSilence = result.isSilence
-            reply.processingTime = (ContinuousClock.now - started).inSeconds
-            return reply
-        } catch {
-            var reply = WorkerMessage(type: .error)
-            reply.id = job.id
-            var failure = error as? HarkError ?? HarkError(.internalFailure, "\(error)")
-            if Task.isCancelled { failure = HarkError(.cancelled, "The job was cancelled before it finished.") }
-            reply.error = .init(code: failure.code, message: failure.message)
-            return reply
+    public func encodedLine() -> String {
+        switch self {
+        case .ready(let version):
+            var wire = WireMessage(type: .ready)
+            wire.version = version
+            return wire.encodedLine()
+        case .fatal(let error):
+            var wire = WireMessage(type: .fatal)
+            wire.error = .init(error)
+            return wire.encodedLine()
+        case .result(let id, let transcript):
+            let transcript = transcript.validated()   // JSON has no NaN or infinity: the line would be lost
+            var wire = WireMessage(type: .result, id: id)
+            wire.text = transcript.text
+            wire.segments = transcript.segments
+            wire.noSpeechProbability = transcript.noSpeechProbability
+            wire.averageLogProbability = transcript.averageLogProbability
+            wire.isSilence = transcript.isSilence
+            wire.processingTime = transcript.processingTime
+            return wire.encodedLine()
+        case .failure(let id, let error):
+            var wire = WireMessage(type: .error, id: id)
+            wire.error = .init(error)
+            return wire.encodedLine()
         }
     }
 
-    private static func transcribe(_ samples: [Float], engine: any TranscriptionEngine, options: TranscriptionOptions,
-                                   modelsDirectory: URL) async throws -> Transcript {
-        guard samples.count > 30 * 16_000 else { return try await engine.transcribe(samples, options: options) }
-        var pieceOptions = options
-        pieceOptions.timestamps = true
-        let whole = FileTranscription(engine: engine, options: pieceOptions, modelsDirectory: modelsDirectory)
-        let segments = try await whole.transcribe(samples: samples)
-        let text = segments.map { $0.text.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
-        return Transcript(text: text, tokens: [], noSpeechProbability: 0, averageLogProbability: 0,
-                          isSilence: segments.isEmpty, processingTime: 0, segments: segments)
+    public static func decode(_ line: some StringProtocol) -> WorkerReply? {
+        guard let wire = WireMessage.decode(line) else { return nil }
+        switch wire.type {
+        case .ready: return .ready(version: wire.version ?? 1)
+        case .fatal: return .fatal(wire.error?.harkError ?? HarkError(.internalFailure, "the worker could not start"))
+        case .result:
+            guard let id = wire.id else { return nil }
+            let transcript = Transcript(text: wire.text ?? "", tokens: [], noSpeechProbability: wire.noSpeechProbability ?? 0,
+                                        averageLogProbability: wire.averageLogProbability ?? 0, isSilence: wire.isSilence ?? false,
+                                        processingTime: wire.processingTime ?? 0, segments: wire.segments ?? [])
+            return .result(id: id, transcript.validated())
+        case .error:
+            return .failure(id: wire.id, wire.error?.harkError ?? HarkError(.internalFailure, "the worker failed"))
+        case .job, .cancel: return nil
+        }
+    }
+}
+
+/// The JSON on the wire: one object whose `type` says which fields it has. Kept private so that
+/// code handles the enums above, never a bag of optionals.
+private struct WireMessage: Codable {
+    enum Kind: String, Codable { case ready, fatal, job, cancel, result, error }
+
+    struct Failure: Codable {
+        var code: HarkError.Code
+        var message: String
+        init(_ error: HarkError) {
+            code = error.code
+            message = error.message
+        }
+        var harkError: HarkError { HarkError(code, message) }
+    }
+
+    var type: Kind
+    var version: Int? = WorkerProtocol.version
+    var id: Int?
+    var file: String?
+    var beamSize: Int?
+    var timestamps: Bool?
+    var maxSeconds: Double?
+    var text: String?
+    var segments: [TranscriptSegment]?
+    var noSpeechProbability: Double?
+    var averageLogProbability: Double?
+    var isSilence: Bool?
+    var processingTime: Double?
+    var error: Failure?
+
+    init(type: Kind, id: Int? = nil) {
+        self.type = type
+        self.id = id
+    }
+
+    func encodedLine() -> String {
+        String(decoding: (try? JSON.encoder.encode(self)) ?? Data(), as: UTF8.self) + "\n"
+    }
+
+    static func decode(_ line: some StringProtocol) -> WireMessage? {
+        try? JSONDecoder().decode(WireMessage.self, from: Data(line.utf8))
     }
 }
