@@ -1,4 +1,5 @@
 import Foundation
+import Hark
 import HarkCore
 import Hummingbird
 
@@ -12,7 +13,7 @@ struct APIError: HTTPResponseError {
 
     init(_ status: HTTPResponse.Status, _ message: String, code: String? = nil, retryAfter: Int? = nil) {
         self.status = status
-        self.message = message
+        self.message = Self.withoutPaths(message)
         self.code = code
         self.retryAfter = retryAfter
     }
@@ -21,20 +22,35 @@ struct APIError: HTTPResponseError {
     init(_ error: HarkError) {
         let status: HTTPResponse.Status = switch error.code {
         case .sessionNotFound, .deviceNotFound, .noCaptureDevice: .notFound
-        case .alreadyRecording, .notRecording: .conflict
+        case .alreadyRecording, .notRecording, .sessionBusy: .conflict
         case .unreadableAudio, .unsupportedAudio, .invalidInput, .invalidConfiguration: .badRequest
+        case .audioTooLong: .contentTooLarge
         case .busy: .tooManyRequests
-        case .modelMissing, .modelCorrupt, .remoteUnavailable, .deviceUnavailable: .serviceUnavailable
+        case .modelMissing, .modelCorrupt, .remoteUnavailable, .deviceUnavailable, .transcriptionUnavailable: .serviceUnavailable
         default: .internalServerError
         }
         self.init(status, error.message, code: error.code.rawValue)
     }
 
+    /// Messages name files by their paths for a local user; a client of the server is told
+    /// only the last component ('/home/ana/.local/share/hark/sessions' becomes 'sessions').
+    static func withoutPaths(_ message: String) -> String {
+        var result = ""
+        var rest = Substring(message)
+        while let open = rest.firstIndex(of: "'") {
+            result += rest[...open]
+            rest = rest[rest.index(after: open)...]
+            guard rest.first == "/", let close = rest.firstIndex(of: "'") else { continue }
+            result += rest[..<close].split(separator: "/").last ?? ""
+            result += "'"
+            rest = rest[rest.index(after: close)...]
+        }
+        return result + rest
+    }
+
     func response(from request: Request, context: some RequestContext) throws -> Response {
         let type = status.code >= 500 ? "server_error" : "invalid_request_error"
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = try encoder.encode(ErrorBody(error: .init(message: message, type: type, code: code)))
+        let data = try JSON.encoder.encode(ErrorBody(error: .init(message: message, type: type, code: code)))
         var headers: HTTPFields = [.contentType: "application/json"]
         if let retryAfter { headers[.retryAfter] = String(retryAfter) }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -15,13 +15,22 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
         let bearer = request.headers[.authorization].flatMap { value -> String? in
             value.lowercased().hasPrefix("bearer ") ? String(value.dropFirst(7)) : nil
         }
-        let query = request.uri.queryParameters.get("token")
+        // Only where a browser cannot send a header: the event stream (EventSource) and audio
+        // (<audio src>). A token in a URL leaks through logs and history; a POST or DELETE has
+        // no reason to carry one there.
+        let query = Self.acceptsQueryToken(request) ? request.uri.queryParameters.get("token") : nil
         guard let given = bearer ?? query, Self.equal(given, token) else {
             throw APIError(.unauthorized, bearer == nil && query == nil
                 ? "This server wants an access token: send 'Authorization: Bearer TOKEN'."
                 : "The access token is wrong.", code: "invalid_api_key")
         }
         return try await next(request, context)
+    }
+
+    static func acceptsQueryToken(_ request: Request) -> Bool {
+        guard request.method == .get || request.method == .head else { return false }
+        let parts = request.uri.path.split(separator: "/")
+        return parts == ["api", "events"] || (parts.count == 5 && parts[0] == "api" && parts[1] == "sessions" && parts[3] == "segments")
     }
 
     /// Compares without stopping at the first difference, so timing does not leak the token.
@@ -60,5 +69,22 @@ struct LoopbackOnlyMiddleware<Context: RequestContext>: RouterMiddleware {
             host = host[..<colon]
         }
         return ServerConfiguration.isLoopback(String(host))
+    }
+}
+
+/// Headers on every answer, errors included: no other site may frame the page (clickjacking the
+/// Record button), and browsers must not guess content types.
+struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as any HTTPResponseError {
+            response = try error.response(from: request, context: context)
+        }
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        response.headers[HTTPField.Name("Content-Security-Policy")!] = "frame-ancestors 'none'"
+        response.headers[HTTPField.Name("X-Content-Type-Options")!] = "nosniff"
+        return response
     }
 }

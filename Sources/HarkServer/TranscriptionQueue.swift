@@ -8,7 +8,6 @@ import Hark
 /// a crowd of clients cannot fill memory with uploads.
 actor TranscriptionQueue {
     private let pool: TranscriptionWorkerPool
-    private let folder: URL
     private let limit: Int
     private var reserved = 0
     private var nextID = 1
@@ -28,8 +27,7 @@ actor TranscriptionQueue {
         pool = TranscriptionWorkerPool(configuration: workers)
 
         self.limit = limit + workers.size
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("hark-serve-\(getpid())-\(UUID().uuidString.prefix(8))")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        _ = try ScratchFolder.folder()   // fails here, at start, if no private folder can be had
     }
 
     func begin() {
@@ -61,11 +59,13 @@ actor TranscriptionQueue {
     }
 
     /// Transcribes `audio` (any file libsndfile reads) for a reservation, which it releases.
-    func transcribe(_ audio: [UInt8], fileExtension: String, reservation: Reservation) async throws -> WorkerMessage {
+    func transcribe(_ audio: [UInt8], fileExtension: String, reservation: Reservation) async throws -> Transcript {
         defer { reserved = max(0, reserved - 1) }
-        let file = folder.appendingPathComponent("\(reservation.id).\(fileExtension)")
-        guard FileManager.default.createFile(atPath: file.path, contents: Data(audio)) else {
-            throw HarkError(.writeFailed, "The server could not store the upload in '\(folder.path)'.")
+        let file: URL
+        do {
+            file = try ScratchFolder.write(audio, name: "upload-\(reservation.id)-\(UUID().uuidString.prefix(8)).\(fileExtension)")
+        } catch {
+            throw APIError(.serviceUnavailable, "The server could not store the upload (is its disk full?); try again later.")
         }
         defer { try? FileManager.default.removeItem(at: file) }
         let started = ContinuousClock.now
@@ -79,18 +79,25 @@ actor TranscriptionQueue {
             if recentSeconds.count > 20 { recentSeconds.removeFirst() }
             return reply
         case .failed(let reason, let code) where code == .unreadableAudio || code == .unsupportedAudio:
-            // The worker names the file by its temporary path, which means nothing to the client.
-            let said = reason.replacingOccurrences(of: "'\(file.path)'", with: "the upload")
-            throw APIError(.badRequest, "The upload is not audio Hark can read: \(said)", code: "invalid_audio")
+            throw APIError(.badRequest, "The upload is not audio Hark can read: \(Self.upload(reason, file))", code: "invalid_audio")
+        case .failed(let reason, .audioTooLong?):
+            throw APIError(.contentTooLarge, "The upload is longer than this server transcribes: \(Self.upload(reason, file))", code: "audio_too_long")
+        case .failed(let reason, let code?) where [.transcriptionUnavailable, .modelMissing, .modelCorrupt].contains(code):
+            throw APIError(.serviceUnavailable, "Transcription is unavailable: \(reason)", code: "transcription_unavailable", retryAfter: 10)
         case .failed(let reason, _):
             // This upload's own failure (its worker crashed on it, say): trying it again later
             // will not help, so not a 5xx that tells clients to retry.
-            throw APIError(.unprocessableContent, "Transcription failed: \(reason)", code: "transcription_failed")
+            throw APIError(.unprocessableContent, "Transcription failed: \(Self.upload(reason, file))", code: "transcription_failed")
         case .unavailable(let reason):
             throw APIError(.serviceUnavailable, "Transcription failed: \(reason)")
         case .interrupted, .started:
             throw APIError(.serviceUnavailable, "The server is shutting down; try again.")
         }
+    }
+
+    /// A worker names the file by its scratch path, which means nothing to the client.
+    private static func upload(_ reason: String, _ file: URL) -> String {
+        reason.replacingOccurrences(of: "'\(file.path)'", with: "the upload")
     }
 
     private func submit(_ job: WorkerJob) async {
@@ -117,6 +124,5 @@ actor TranscriptionQueue {
         for continuation in waiting.values { continuation.resume(returning: .interrupted) }
         waiting.removeAll()
         collector?.cancel()
-        try? FileManager.default.removeItem(at: folder)
     }
 }

@@ -35,13 +35,24 @@ extension HarkServer {
 
     /// The multipart boundary, or a 400 that says what to send.
     static func boundary(of request: Request) throws -> String {
-        let type = request.headers[.contentType] ?? ""
+        try boundary(contentType: request.headers[.contentType] ?? "")
+    }
+
+    /// RFC 2046's boundary: 1 to 70 of its characters, not ending in a space. Checked here
+    /// because MultipartKit's parser traps (a precondition, kept in release builds) on an
+    /// empty one — one request would end the server.
+    static func boundary(contentType type: String) throws -> String {
         guard type.lowercased().hasPrefix("multipart/form-data"),
-              let range = type.range(of: "boundary=") else {
+              let range = type.range(of: "boundary=", options: .caseInsensitive) else {
             throw APIError(.badRequest, "Send the audio as multipart/form-data with a 'file' field (curl -F file=@speech.wav).")
         }
         var boundary = String(type[range.upperBound...].prefix { $0 != ";" })
         if boundary.hasPrefix("\""), boundary.hasSuffix("\""), boundary.count >= 2 { boundary = String(boundary.dropFirst().dropLast()) }
+        let allowed = Set("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'()+_,-./:=? ")
+        guard (1...70).contains(boundary.count), boundary.allSatisfy(allowed.contains), boundary.last != " " else {
+            throw APIError(.badRequest, "The multipart boundary '\(boundary.prefix(80))' is not valid (1 to 70 letters, digits or '()+_,-./:=?); send the form as curl -F file=@speech.wav does.",
+                           code: "invalid_multipart")
+        }
         return boundary
     }
 }
@@ -124,9 +135,9 @@ enum ResponseFormat: String {
     case json, text, srt, vtt
     case verboseJSON = "verbose_json"
 
-    func response(for reply: WorkerMessage) -> Response {
-        let text = reply.isSilence == true ? "" : (reply.text ?? "").trimmingCharacters(in: .whitespaces)
-        let segments = reply.isSilence == true ? [] : (reply.segments ?? [])
+    func response(for transcript: Transcript) -> Response {
+        let text = transcript.isSilence ? "" : transcript.text.trimmingCharacters(in: .whitespaces)
+        let segments = transcript.isSilence ? [] : transcript.segments
         func plain(_ body: String, _ type: String) -> Response {
             Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(string: body)))
         }
@@ -142,7 +153,7 @@ enum ResponseFormat: String {
                 var compression_ratio = 0.0; var no_speech_prob: Double
             }
             struct Verbose: Encodable { var task = "transcribe"; var language = "english"; var duration: Double; var text: String; var segments: [Segment] }
-            let noSpeech = reply.noSpeechProbability ?? 0
+            let noSpeech = transcript.noSpeechProbability
             let verbose = Verbose(duration: segments.map(\.end).max() ?? 0, text: text,
                                   segments: segments.enumerated().map { Segment(id: $0, start: $1.start, end: $1.end, text: $1.text, no_speech_prob: noSpeech) })
             return plain(Self.encode(verbose), "application/json")
@@ -150,8 +161,6 @@ enum ResponseFormat: String {
     }
 
     static func encode(_ value: some Encodable) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? encoder.encode(value)) ?? Data(), as: UTF8.self)
+        JSON.string(value)
     }
 }

@@ -142,8 +142,15 @@ struct RecorderAndSessionRouteTests {
                     #expect(response.status == .unauthorized, "\(uri)")
                 }
             }
+            // ?token= only where browsers send no headers: the event stream and segment audio.
             try await client.execute(uri: "/api/recorder?token=s3cret", method: .get) { response in
-                #expect(response.status == .ok)
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/api/recorder/start?token=s3cret", method: .post) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/api/sessions/x/segments/1?token=s3cret", method: .get) { response in
+                #expect(response.status != .unauthorized)
             }
             try await client.execute(uri: "/", method: .get) { response in
                 #expect(response.status == .ok)
