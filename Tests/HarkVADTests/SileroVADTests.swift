@@ -140,6 +140,17 @@ struct SileroVADTests {
         #expect(tensors.tensors["c"] == nil)
     }
 
+    /// Dimensions whose product overflows (three of 2^31) or that are negative once trapped.
+    @Test func impossibleShapesAreAnErrorNotACrash() {
+        func field(_ number: Int, _ payload: [UInt8]) -> [UInt8] { [UInt8(number << 3 | 2), UInt8(payload.count)] + payload }
+        let big: [UInt8] = [0x80, 0x80, 0x80, 0x80, 0x08]   // varint 2^31
+        let negative: [UInt8] = [0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01]   // -1 as int64
+        for dims in [big + big + big, negative] {
+            let tensor = field(1, dims) + [0x10, 0x01] + field(8, Array("x".utf8)) + field(9, [0, 0, 0, 0])
+            #expect(throws: ONNXFormatError.self) { try ONNXTensors(bytes: field(7, field(5, tensor))) }
+        }
+    }
+
     @Test func truncatedInputIsAnErrorNotACrash() {
         for bytes: [UInt8] in [[0x3A, 0x10, 0x01], [0x3A], [0x80], [0x3A, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x01], [0x0F]] {
             #expect(throws: ONNXFormatError.self) { try ONNXTensors(bytes: bytes) }

@@ -48,7 +48,16 @@ public struct ONNXTensors: Sendable {
             }
         }
         guard type == 1 else { return (name, nil) }   // 1 = FLOAT
-        let count = shape.reduce(1, *)
+        // Dimensions come from the file: negative ones, or ones whose product overflows, are
+        // refused before they size anything.
+        var count = 1
+        for dimension in shape {
+            let (product, overflow) = count.multipliedReportingOverflow(by: dimension)
+            guard dimension >= 0, !overflow, product <= Int.max / 4 else {
+                throw ONNXFormatError("tensor '\(name)' has an impossible shape \(shape)")
+            }
+            count = product
+        }
         if let raw {
             guard raw.count == count * 4 else {
                 throw ONNXFormatError("tensor '\(name)' has \(raw.count) bytes of data for shape \(shape)")
