@@ -30,7 +30,9 @@ public struct HarkServer: Service {
         self.onRunning = onRunning
         recorder = RecorderController(configuration: configuration.recorder)
         transcriptions = try configuration.transcription.map {
-            try TranscriptionQueue(workers: $0, limit: configuration.queueLimit, maxUploadBytes: configuration.maxUploadBytes)
+            var workers = $0
+            workers.maxAudioSeconds = configuration.maxUploadSeconds
+            return try TranscriptionQueue(workers: workers, limit: configuration.queueLimit, maxUploadBytes: configuration.maxUploadBytes)
         }
     }
 
@@ -65,8 +67,8 @@ public struct HarkServer: Service {
         await transcriptions?.shutdown()
     }
 
-    func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    func makeRouter() -> Router<HarkRequestContext> {
+        let router = Router(context: HarkRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: APIErrorMiddleware())
         if let token = configuration.token {

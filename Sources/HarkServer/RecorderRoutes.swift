@@ -5,7 +5,7 @@ import Hummingbird
 extension HarkServer {
     /// `GET /api/recorder`, `POST /api/recorder/start|stop`, `PUT /api/recorder/vad-mode`
     /// (`{"mode":"silero:high"}`), `GET /api/devices`.
-    func addRecorderRoutes(to router: Router<BasicRequestContext>) {
+    func addRecorderRoutes(to router: Router<HarkRequestContext>) {
         let recorder = recorder
         router.get("/api/recorder") { _, _ in JSONBody(await recorder.status()) }
         router.post("/api/recorder/start") { _, _ in JSONBody(try await recorder.start()) }

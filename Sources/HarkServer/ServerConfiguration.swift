@@ -16,8 +16,21 @@ public struct ServerConfiguration: Sendable {
     public var queueLimit = 8
     /// Largest upload accepted (OpenAI's own limit is 25 MB); larger gets 413.
     public var maxUploadBytes = 25 * 1024 * 1024
+    /// Longest decoded audio of one upload; longer gets 413 (a small file may decode to hours).
+    public var maxUploadSeconds: Double = 3600
+    /// The whole upload must arrive within this, or the connection is closed and its queue
+    /// place freed (a client sending a byte now and then would otherwise keep it for ever).
+    public var uploadDeadline: Duration = .seconds(120)
     /// Event-stream clients at once; more get 503.
     public var maxEventClients = 32
+    /// An event-stream client that has not taken what it was sent for this long (it stopped
+    /// reading and its socket buffers are full) is disconnected, freeing its place.
+    public var eventClientStallTimeout: Duration = .seconds(30)
+    /// How often an event stream carries a keep-alive comment of 4 KiB. Proxies keep the stream
+    /// open, and a client that reads nothing fills its socket buffers (some 100 KB) in minutes
+    /// even while no event is sent, so that it is found stalled: at the default, within about
+    /// seven minutes, at a cost of 270 bytes a second per client.
+    public var eventKeepAliveInterval: Duration = .seconds(15)
 
     public init(recorder: RecorderConfiguration) {
         self.recorder = recorder

@@ -6,7 +6,7 @@ extension HarkServer {
     /// `GET /api/sessions` (summaries, newest first), `GET /api/sessions/:id` (the manifest),
     /// `GET /api/sessions/:id/transcript?format=txt|srt|vtt|json`,
     /// `GET /api/sessions/:id/segments/:n` (the WAV), `DELETE /api/sessions/:id`.
-    func addSessionRoutes(to router: Router<BasicRequestContext>) {
+    func addSessionRoutes(to router: Router<HarkRequestContext>) {
         let library = SessionLibrary(root: configuration.recorder.sessionsDirectory)
         let recorder = recorder
         router.get("/api/sessions") { _, _ in
@@ -62,7 +62,7 @@ extension HarkServer {
 
     /// A session id from the path: a folder name, never a path, so that no request reaches
     /// outside the sessions folder.
-    static func sessionID(_ context: BasicRequestContext) throws -> String {
+    static func sessionID(_ context: HarkRequestContext) throws -> String {
         let id = context.parameters.get("id") ?? ""
         guard !id.isEmpty, !id.hasPrefix("."), id.allSatisfy({ $0.isLetter || $0.isNumber || "-_.:".contains($0) }) else {
             throw APIError(.badRequest, "'\(id)' is not a session id; GET /api/sessions lists them.")

@@ -6,11 +6,12 @@ import MultipartKit
 extension HarkServer {
     /// `POST /v1/audio/transcriptions` as OpenAI defines it (multipart `file`, `model`,
     /// `response_format` json|text|srt|vtt|verbose_json, `language`, `prompt`), and `GET /v1/models`.
-    func addTranscriptionRoutes(to router: Router<BasicRequestContext>) {
+    func addTranscriptionRoutes(to router: Router<HarkRequestContext>) {
         let queue = transcriptions
         let maxUpload = configuration.maxUploadBytes
+        let deadline = configuration.uploadDeadline
         router.get("/v1/models") { _, _ in JSONBody(ModelList()) }
-        router.post("/v1/audio/transcriptions") { request, _ -> Response in
+        router.post("/v1/audio/transcriptions") { request, context -> Response in
             guard let queue else {
                 throw APIError(.serviceUnavailable, "This server has no Whisper model to transcribe with; install it (`make models`) and restart `hark serve`.")
             }
@@ -18,11 +19,15 @@ extension HarkServer {
             // A place first, then the body: a full queue answers 429 without reading the upload.
             let reservation = try await queue.reserve()
             let upload: Upload
+            let timer = ConnectionDeadline(deadline, closing: context.channel)
             do {
+                defer { timer.cancel() }
                 let body = try await request.body.collect(upTo: maxUpload)
+                if timer.expired { throw APIError(.requestTimeout, "The upload did not arrive within \(deadline).", code: "upload_timeout") }
                 upload = try Upload(body: body, boundary: boundary)
             } catch {
                 await queue.release(reservation)
+                if timer.expired { throw APIError(.requestTimeout, "The upload did not arrive within \(deadline).", code: "upload_timeout") }
                 if (error as? any HTTPResponseError)?.status == .contentTooLarge {
                     throw APIError(.contentTooLarge, "The file is larger than this server's limit of \(maxUpload / 1_048_576) MB.", code: "file_too_large")
                 }

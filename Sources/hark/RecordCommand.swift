@@ -37,8 +37,8 @@ struct RecordCommand: AsyncParsableCommand {
 
     @Option(help: ArgumentHelp("""
         VAD mode: silero (neural, the default), energy (loudness, needs no model) or manual (only start/stop cut), optionally with :low, :normal or :high sensitivity, e.g. silero:high.
-        """, valueName: "MODE"))
-    var vad: String = "silero"
+        """, valueName: "MODE"), transform: VADMode.parsed)
+    var vad: VADMode = .silero
 
     @Option(help: ArgumentHelp("Folder for session folders (default: $HARK_SESSIONS_DIR or $XDG_DATA_HOME/hark/sessions).",
                                valueName: "DIR"))
@@ -76,9 +76,6 @@ struct RecordCommand: AsyncParsableCommand {
         if let duration, !(duration > 0) { throw ValidationError("--duration must be a positive number of seconds.") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1.") }
         if !(drain >= 0) { throw ValidationError("--drain must be zero or more seconds.") }
-        if VADMode(argument: vad) == nil {
-            throw ValidationError("Unknown VAD mode '\(vad)'. Use silero, energy, manual, or e.g. silero:high.")
-        }
     }
 
     func run() async throws {
@@ -89,7 +86,7 @@ struct RecordCommand: AsyncParsableCommand {
             configuration.input = .device(DeviceSelector(argument: device))
         }
         if let out { configuration.sessionsDirectory = URL(fileURLWithPath: out, isDirectory: true) }
-        configuration.vadMode = VADMode(argument: vad)!
+        configuration.vadMode = vad
         configuration.keepAudio = keepAudio
         utterance.apply(to: &configuration)
         if transcribe {

@@ -52,8 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Sessions folder (default: $HARK_SESSIONS_DIR or $XDG_DATA_HOME/hark/sessions).", valueName: "DIR"))
     var out: String?
 
-    @Option(help: "VAD mode the recorder starts with.")
-    var vad = "silero"
+    @Option(help: "VAD mode the recorder starts with.", transform: VADMode.parsed)
+    var vad: VADMode = .silero
 
     @Option(help: ArgumentHelp("Whisper model folder (default: the installed tiny.en).", valueName: "DIR"))
     var model: String?
@@ -70,11 +70,18 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Largest upload accepted, in MB.", valueName: "MB"))
     var maxUpload = 25
 
+    @Option(help: ArgumentHelp("Longest audio an upload may decode to, in minutes; longer is answered 413.", valueName: "MINUTES"))
+    var maxUploadMinutes = 60.0
+
+    @Option(help: ArgumentHelp("Seconds an upload may take to arrive; a slower one is cut off and its queue place freed.", valueName: "SECONDS"))
+    var uploadTimeout = 120.0
+
     func validate() throws {
-        if VADMode(argument: vad) == nil { throw ValidationError("Unknown VAD mode '\(vad)'. Use silero, energy, manual, or e.g. silero:high.") }
         if !(0...65535).contains(port) { throw ValidationError("--port must be 0…65535.") }
         if queue < 0 { throw ValidationError("--queue must be 0 or more.") }
         if maxUpload < 1 { throw ValidationError("--max-upload must be at least 1 MB.") }
+        if !(maxUploadMinutes > 0) { throw ValidationError("--max-upload-minutes must be a positive number.") }
+        if !(uploadTimeout > 0) { throw ValidationError("--upload-timeout must be a positive number of seconds.") }
         if !(1...10).contains(beamSize) { throw ValidationError("--beam-size must be 1…10.") }
         if token?.isEmpty == true { throw ValidationError("--token is empty; give a long random token, or leave the option out.") }
     }
@@ -83,7 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         var recorder = RecorderConfiguration()
         if let device { recorder.input = .device(DeviceSelector(argument: device)) }
         if let out { recorder.sessionsDirectory = URL(fileURLWithPath: out, isDirectory: true) }
-        recorder.vadMode = VADMode(argument: vad)!
+        recorder.vadMode = vad
         recorder.transcription = try WorkerSetup.configuration(model: model, workers: nil, quiet: true)
         var configuration = ServerConfiguration(recorder: recorder)
         configuration.host = host
@@ -91,6 +98,8 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.token = token ?? ProcessInfo.processInfo.environment["HARK_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         configuration.queueLimit = queue
         configuration.maxUploadBytes = maxUpload * 1_048_576
+        configuration.maxUploadSeconds = maxUploadMinutes * 60
+        configuration.uploadDeadline = .milliseconds(Int(uploadTimeout * 1000))
         if var api = recorder.transcription {
             if let workers { api.size = workers }
             api.options.beamSize = beamSize

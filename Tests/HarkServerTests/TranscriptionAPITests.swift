@@ -40,6 +40,7 @@ struct TranscriptionAPITests {
         let sessions = try ServerFixtures.temporaryFolder("api")
         var configuration = ServerFixtures.configuration(sessions: sessions)
         configuration.maxUploadBytes = 200_000
+        configuration.maxUploadSeconds = 4
         try await ServerFixtures.withServer(configuration) { client in
             func check(_ headers: HTTPFields, _ body: ByteBuffer?, _ status: HTTPResponse.Status, _ words: String) async throws {
                 try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: body) { response in
@@ -62,8 +63,11 @@ struct TranscriptionAPITests {
             try await check(format, formatBody, .badRequest, "response_format")
             let (french, frenchBody) = ServerFixtures.form(file: speech.prefix(100_000), fields: ["language": "fr"])
             try await check(french, frenchBody, .badRequest, "English only")
+            // A short file that decodes to more audio than the server takes (a bomb, at scale).
+            let (long, longBody) = ServerFixtures.form(file: speech.prefix(150_000))
+            try await check(long, longBody, .contentTooLarge, "longer than this server transcribes")
             // After all that, the server still answers.
-            let (good, goodBody) = ServerFixtures.form(file: speech.prefix(150_000), fields: ["language": "en", "prompt": "ignored"])
+            let (good, goodBody) = ServerFixtures.form(file: speech.prefix(100_000), fields: ["language": "en", "prompt": "ignored"])
             try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: good, body: goodBody) { response in
                 #expect(response.status == .ok, "\(String(buffer: response.body))")
             }
@@ -99,6 +103,27 @@ struct TranscriptionQueueTests {
             try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: body) { response in
                 #expect(response.status == .ok)
                 #expect(String(buffer: response.body).contains("fake"))
+            }
+        }
+    }
+}
+
+/// Workers that cannot start: uploads are answered 503 with the reason, at once, not left hanging.
+@Suite(.timeLimit(.minutes(2)))
+struct UnavailableWorkerTests {
+    @Test func uploadsGet503WhenWorkersFailBeforeReady() async throws {
+        let folder = try ServerFixtures.temporaryFolder("deadworker")
+        var workers = WorkerPoolConfiguration(executable: try TestSupport.fakeWorker("", startup: "echo garbage; exit 1"), arguments: [])
+        workers.restartBackoff = .milliseconds(10)
+        let configuration = ServerFixtures.configuration(sessions: folder, worker: workers)
+        try await ServerFixtures.withServer(configuration) { client in
+            let (headers, body) = ServerFixtures.form(file: Data("RIFF".utf8))
+            for _ in 0..<2 {
+                try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: body) { response in
+                    #expect(response.status == .serviceUnavailable)
+                    #expect(ServerFixtures.errorMessage(response).contains("before it was ready"), "\(ServerFixtures.errorMessage(response))")
+                    #expect(response.headers[.retryAfter] != nil)
+                }
             }
         }
     }

@@ -18,8 +18,8 @@ struct TUICommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Input device: an index or part of a name (see `hark devices`).", valueName: "DEVICE"))
     var device: String?
 
-    @Option(help: ArgumentHelp("VAD mode: silero, energy or manual, optionally :low, :normal or :high.", valueName: "MODE"))
-    var vad: String = "silero"
+    @Option(help: ArgumentHelp("VAD mode: silero, energy or manual, optionally :low, :normal or :high.", valueName: "MODE"), transform: VADMode.parsed)
+    var vad: VADMode = .silero
 
     @Option(help: ArgumentHelp("Folder for session folders.", valueName: "DIR"))
     var out: String?
@@ -33,7 +33,6 @@ struct TUICommand: AsyncParsableCommand {
     @OptionGroup var utterance: UtteranceOptions
 
     func validate() throws {
-        if VADMode(argument: vad) == nil { throw ValidationError("Unknown VAD mode '\(vad)'. Use silero, energy, manual, or e.g. silero:high.") }
     }
 
     func run() async throws {
@@ -48,7 +47,7 @@ struct TUICommand: AsyncParsableCommand {
         var configuration = RecorderConfiguration()
         if let device { configuration.input = .device(DeviceSelector(argument: device)) }
         if let out { configuration.sessionsDirectory = URL(fileURLWithPath: out, isDirectory: true) }
-        configuration.vadMode = VADMode(argument: vad)!
+        configuration.vadMode = vad
         utterance.apply(to: &configuration)
         if transcribe {
             // The TUI owns the screen: a missing model is shown inside it rather than printed.
