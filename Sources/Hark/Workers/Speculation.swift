@@ -30,10 +30,6 @@ struct Speculation {
               let file = try? ScratchFolder.write(bytes, name: "speculative-\(UUID().uuidString).wav") else { return nil }
         return Speculation(span: Span(utterance), jobID: jobID, file: file)
     }
-
-    func discard() {
-        try? FileManager.default.removeItem(at: file)
-    }
 }
 
 extension Speculation.Span {
