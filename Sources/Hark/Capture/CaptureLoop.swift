@@ -9,15 +9,12 @@ import HarkCore
 struct CaptureLoop {
     private let setup: CaptureSetup
     private let converter: SpeechConverter
-    private var segmenter: Segmenter
-    private var detectors: [VADMode.Detector: any VoiceActivityDetector]
-    private var mode: VADMode
+    private var chunkStep: ChunkStep
     private var native: [Float]
     private var speech: [Float] = []
     private var chunk = [Float](repeating: 0, count: vadChunkSize)
     private var keptAudio: [Float] = []
     private var droppedTotal = 0
-    private var reportedBadSamples = false
     private var unsavedSegments = 0
 
     static let sampleRate = 16_000
@@ -25,15 +22,13 @@ struct CaptureLoop {
     init(setup: CaptureSetup) throws {
         self.setup = setup
         converter = try SpeechConverter(from: setup.source.format)
-        segmenter = try Segmenter(configuration: setup.segmenter, sampleRate: Self.sampleRate)
-        detectors = setup.detectors
-        for key in detectors.keys { detectors[key]?.reset() }
-        mode = setup.mode
+        chunkStep = ChunkStep(segmenter: try Segmenter(configuration: setup.segmenter, sampleRate: Self.sampleRate),
+                              detectors: setup.detectors, mode: setup.mode)
         native = [Float](repeating: 0, count: 4096 * setup.source.format.channels)
         speech.reserveCapacity(64 * 1024)
     }
 
-    private var time: Double { Double(segmenter.position) / Double(Self.sampleRate) }
+    private var time: Double { Double(chunkStep.position) / Double(Self.sampleRate) }
 
     /// Records until stopped, the input ends or a fatal error; then saves what is open.
     mutating func run() async -> RecordingSummary {
@@ -92,7 +87,7 @@ struct CaptureLoop {
             speech.append(contentsOf: repeatElement(0, count: vadChunkSize - speech.count % vadChunkSize))
         }
         try await processChunks()
-        if let utterance = segmenter.flush() { try await finish(utterance) }
+        if let utterance = chunkStep.flush() { try await finish(utterance) }
         if !keptAudio.isEmpty { report(await setup.store.appendRecording(keptAudio)) }
         keptAudio.removeAll()
     }
@@ -101,9 +96,9 @@ struct CaptureLoop {
         var offset = 0
         defer { speech.removeFirst(offset) }
         while speech.count - offset >= vadChunkSize {
-            if let requested = setup.control.takeRequestedMode(), requested != mode {
-                let change = VADModeChanged(time: time, from: mode, to: requested)
-                mode = requested
+            if let requested = setup.control.takeRequestedMode(), requested != chunkStep.mode {
+                let change = VADModeChanged(time: time, from: chunkStep.mode, to: requested)
+                chunkStep.mode = requested
                 setup.events.publish(.vadModeChanged(change))
                 report(await setup.store.noteModeChange(requested, at: change.time))
             }
@@ -128,37 +123,16 @@ struct CaptureLoop {
         await setup.store.noteProgress(duration: time, droppedFrames: droppedTotal)
     }
 
-    /// Level, speech probability and segmenter step for `chunk`.
+    /// Level, speech probability and segmenter step for `chunk`, published as events.
     private mutating func analyseChunk() throws -> SegmenterStep {
-        var energy: Float = 0, peak: Float = 0, bad = false
-        for i in chunk.indices {
-            if !chunk[i].isFinite {
-                chunk[i] = 0
-                bad = true
-            }
-            energy += chunk[i] * chunk[i]
-            peak = max(peak, abs(chunk[i]))
-        }
-        if bad && !reportedBadSamples {
-            reportedBadSamples = true
+        let result = try chunkStep.process(&chunk)
+        if result.firstBadSamples {
             report(HarkError(.invalidInput, "The input delivered NaN or infinite samples; they are recorded as silence."))
         }
-        let now = time + Double(vadChunkSize) / Double(Self.sampleRate)
-        setup.events.publish(.audioLevel(.init(time: now, rms: (energy / Float(chunk.count)).squareRoot(), peak: peak)))
-        let probability: Float
-        if mode.detector == .manual {
-            probability = 1
-        } else if detectors[mode.detector] != nil {
-            probability = try chunk.withUnsafeBufferPointer { try detectors[mode.detector]!.speechProbability($0) }
-        } else {
-            throw HarkError(.invalidConfiguration, "No detector is loaded for VAD mode '\(mode)'.")
-        }
-        let thresholds = mode.thresholds
-        let step = chunk.withUnsafeBufferPointer {
-            segmenter.process($0, probability: probability, thresholds: thresholds)
-        }
-        setup.events.publish(.speechDetected(.init(time: now, probability: probability, isSpeech: segmenter.isInSpeech)))
-        return step
+        let now = time
+        setup.events.publish(.audioLevel(.init(time: now, rms: result.rms, peak: result.peak)))
+        setup.events.publish(.speechDetected(.init(time: now, probability: result.probability, isSpeech: chunkStep.isInSpeech)))
+        return result.step
     }
 
     private mutating func finish(_ utterance: Utterance) async throws {
@@ -169,7 +143,7 @@ struct CaptureLoop {
         let (record, error) = try await setup.store.save(utterance, sampleRate: Self.sampleRate)
         report(error)
         setup.events.publish(.segmentSaved(.init(segment: record)))
-        let sinceSpeechEnd = Double(segmenter.position - utterance.speechEnd) / rate
+        let sinceSpeechEnd = Double(chunkStep.position - utterance.speechEnd) / rate
         await setup.transcriber?.enqueue(record, span: Speculation.Span(utterance), speechEnded: .now - .seconds(sinceSpeechEnd))
     }
 

@@ -17,19 +17,18 @@ enum OpenUtteranceRecovery {
         guard samples.count - start >= vadChunkSize else { return 0 }
 
         let mode = manifest.vadModes.last?.mode ?? .silero
-        var detector = try DetectorFactory.standard.make(mode.detector, modelsDirectory)
-        var segmenter = try Segmenter(configuration: manifest.segmenter, sampleRate: 16_000)
+        let detector = try DetectorFactory.standard.make(mode.detector, modelsDirectory)
+        var chunkStep = ChunkStep(segmenter: try Segmenter(configuration: manifest.segmenter, sampleRate: 16_000),
+                                  detectors: detector.map { [mode.detector: $0] } ?? [:], mode: mode)
         var utterances: [Utterance] = []
         var chunk = [Float](repeating: 0, count: vadChunkSize)
         var position = start
         while position + vadChunkSize <= samples.count {
             for i in 0..<vadChunkSize { chunk[i] = samples[position + i] }
-            let probability = try chunk.withUnsafeBufferPointer { try detector?.speechProbability($0) ?? 1 }
-            let step = chunk.withUnsafeBufferPointer { segmenter.process($0, probability: probability, thresholds: mode.thresholds) }
-            if let finished = step.finished { utterances.append(finished) }
+            if let finished = try chunkStep.process(&chunk).step.finished { utterances.append(finished) }
             position += vadChunkSize
         }
-        if let open = segmenter.flush() { utterances.append(open) }
+        if let open = chunkStep.flush() { utterances.append(open) }
         for var utterance in utterances {
             // Segmenter positions count from `start`; the session's from the recording's start.
             utterance.audioStart += start
