@@ -71,7 +71,7 @@ let package = Package(
         .target(name: "HarkRemote", dependencies: ["HarkCore"], swiftSettings: swiftSettings),
         .target(name: "HarkServer",
                 dependencies: [
-                    "Hark",
+                    "Hark", "HarkCore",
                     .product(name: "Hummingbird", package: "hummingbird"),
                     .product(name: "NIOCore", package: "swift-nio"),
                     .product(name: "MultipartKit", package: "multipart-kit"),
@@ -103,7 +103,7 @@ let package = Package(
         .testTarget(name: "HarkVADTests", dependencies: ["HarkVAD", "HarkAudio", "CAllocationCounter"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "HarkWhisperTests", dependencies: ["HarkWhisper", "HarkAudio"], swiftSettings: swiftSettings),
-        .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkAudio", "HarkTestSupport"],
+        .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkCore", "HarkAudio", "HarkTestSupport"],
                     resources: [], swiftSettings: swiftSettings),
         .testTarget(name: "HarkServerTests",
                     dependencies: ["HarkServer", "HarkRemote", "HarkAudio", "HarkTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],

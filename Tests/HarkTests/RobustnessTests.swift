@@ -1,3 +1,4 @@
+import HarkCore
 import Foundation
 import HarkAudio
 import HarkTestSupport

@@ -1,4 +1,5 @@
 import Foundation
+import HarkCore
 import Subprocess
 #if canImport(System)
 import System

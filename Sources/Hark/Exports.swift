@@ -1,2 +1,0 @@
-@_exported import HarkCore
-@_exported import HarkWhisper
