@@ -23,7 +23,6 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
-        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
@@ -74,7 +73,6 @@ let package = Package(
                     "Hark", "HarkCore",
                     .product(name: "Hummingbird", package: "hummingbird"),
                     .product(name: "NIOCore", package: "swift-nio"),
-                    .product(name: "MultipartKit", package: "multipart-kit"),
                     .product(name: "HTTPTypes", package: "swift-http-types"),
                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                     .product(name: "Logging", package: "swift-log"),
@@ -93,6 +91,11 @@ let package = Package(
         .executableTarget(name: "hark-benchmarks", dependencies: ["Hark", "HarkAudio", "HarkCore", "HarkVAD", "HarkBLAS", "HarkWhisper",
                                                                "CAllocationCounter", "HarkTestSupport"],
                           path: "Benchmarks/HarkBenchmarks", swiftSettings: swiftSettings),
+
+        // `make fuzz` (libFuzzer) and CI's smoke run (its own mutation loop): see Fuzz/HarkFuzz/Driver.swift.
+        .executableTarget(name: "hark-fuzz", dependencies: ["Hark", "HarkAudio", "HarkCore", "HarkVAD", "HarkWhisper", "HarkServer",
+                                                         .product(name: "NIOCore", package: "swift-nio")],
+                          path: "Fuzz/HarkFuzz", swiftSettings: swiftSettings + [.unsafeFlags(["-parse-as-library"])]),
 
         // Test support: counts heap allocations made on one thread (see its header for why).
         .target(name: "CAllocationCounter", path: "Tests/CAllocationCounter"),

@@ -1,7 +1,7 @@
 import Foundation
 
 /// A `multipart/form-data` body (RFC 7578). Written here because only these few lines are needed
-/// to send one file; the server side parses with MultipartKit.
+/// to send one file; the server side parses with its own `MultipartBody`.
 struct MultipartForm {
     let boundary: String
     private var body = Data()

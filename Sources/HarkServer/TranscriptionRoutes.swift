@@ -1,7 +1,6 @@
 import Foundation
 import Hark
 import Hummingbird
-import MultipartKit
 
 extension HarkServer {
     /// `POST /v1/audio/transcriptions` as OpenAI defines it (multipart `file`, `model`,
@@ -43,9 +42,8 @@ extension HarkServer {
         try boundary(contentType: request.headers[.contentType] ?? "")
     }
 
-    /// RFC 2046's boundary: 1 to 70 of its characters, not ending in a space. Checked here
-    /// because MultipartKit's parser traps (a precondition, kept in release builds) on an
-    /// empty one — one request would end the server.
+    /// RFC 2046's boundary: 1 to 70 of its characters, not ending in a space (an empty one once
+    /// ended the server, inside MultipartKit; see `MultipartBody`).
     static func boundary(contentType type: String) throws -> String {
         guard type.lowercased().hasPrefix("multipart/form-data"),
               let range = type.range(of: "boundary=", options: .caseInsensitive) else {
@@ -76,34 +74,24 @@ struct Upload {
     var format: ResponseFormat
 
     init(body: ByteBuffer, boundary: String) throws {
+        let form: MultipartBody
+        do {
+            form = try MultipartBody(Array(buffer: body), boundary: boundary)
+        } catch {
+            throw APIError(.badRequest, "The multipart body could not be read (\(error.reason)); send it as curl -F file=@speech.wav does.")
+        }
         var fields: [String: String] = [:]
         var fileData: [UInt8]?
         var fileName = ""
-        var currentName: String?
-        var currentFileName: String?
-        var current: [UInt8] = []
-        let parser = MultipartParser(boundary: boundary)
-        parser.onHeader = { name, value in
-            guard name.lowercased() == "content-disposition" else { return }
-            currentName = Self.parameter("name", in: value)
-            currentFileName = Self.parameter("filename", in: value)
-        }
-        parser.onBody = { buffer in current += buffer.readBytes(length: buffer.readableBytes) ?? [] }
-        parser.onPartComplete = {
-            if currentName == "file" {
-                fileData = current
-                fileName = currentFileName ?? ""
-            } else if let name = currentName {
-                fields[name] = String(decoding: current, as: UTF8.self)
+        for part in form.parts {
+            let disposition = part.headers["content-disposition"] ?? ""
+            guard let name = Self.parameter("name", in: disposition) else { continue }
+            if name == "file" {
+                fileData = Array(part.content)
+                fileName = Self.parameter("filename", in: disposition) ?? ""
+            } else {
+                fields[name] = String(decoding: part.content, as: UTF8.self)
             }
-            current = []
-            currentName = nil
-            currentFileName = nil
-        }
-        do {
-            try parser.execute(body)
-        } catch {
-            throw APIError(.badRequest, "The multipart body could not be read; send it as curl -F file=@speech.wav does.")
         }
         guard let fileData, !fileData.isEmpty else {
             throw APIError(.badRequest, "The request has no 'file' part (or an empty one); send the audio as -F file=@speech.wav.", code: "missing_file")

@@ -108,7 +108,8 @@ import Hark
                 try await Task.sleep(for: .milliseconds(250))
                 let line = try RawConnection.status(port: port, "GET /api/events?meters=false HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
                 place = line.contains(" 200 ")
-                #expect(place || line.contains(" 503 "), "\(line)")
+                // Nothing (a loaded machine answered late) or 503 until then; never another answer.
+                #expect(place || line.contains(" 503 ") || line.isEmpty, "\(line)")
             }
             #expect(place, "the client that read nothing lost its place")
         }

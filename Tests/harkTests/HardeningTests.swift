@@ -48,6 +48,12 @@ struct HardeningTests {
             #expect(reply.stdout.hasSuffix("\n400"), "\(type): \(reply.stdout)")
             #expect(reply.stdout.contains(#""error":{"#) && reply.stdout.contains("boundary"), "\(reply.stdout)")
         }
+        // A part header name with a byte of 128 or more indexed past MultipartKit's table.
+        let crafted = try temporaryFolder("form").appendingPathComponent("body.bin")
+        try (Data("--b\r\nConte".utf8) + Data([0xE3, 0xE2]) + Data(": x\r\n\r\nRIFF\r\n--b--\r\n".utf8)).write(to: crafted)
+        let highByte = try await Self.curl(auth + ["-w", "\n%{http_code}", "-H", "Content-Type: multipart/form-data; boundary=b",
+                                                   "--data-binary", "@\(crafted.path)", "\(base)/v1/audio/transcriptions"])
+        #expect(highByte.stdout.hasSuffix("\n400"), "\(highByte.stdout)")
         let health = try await Self.curl(auth + ["-i", "\(base)/api/health"])
         #expect(health.stdout.contains("200 OK"), "the server lives on: \(health.stdout) \(health.stderr)")
         // No other site may frame the page.
