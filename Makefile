@@ -3,7 +3,7 @@ SWIFT ?= swift
 TSAN_SCRATCH := .build-tsan
 space := $(subst ,, )
 
-.PHONY: deps models build release demo test test-unit test-tsan bench bench-serve bench-latency bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
+.PHONY: deps models build release demo test test-unit test-tsan fuzz fuzz-smoke bench bench-serve bench-latency bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
 
 deps:            ## Debian packages Hark builds and tests against
 	scripts/install-deps.sh
@@ -20,7 +20,7 @@ release: deps models
 demo: release    ## the main job: a live recording session (virtual microphone where there is none)
 	scripts/demo.sh
 
-test: test-unit test-tsan
+test: test-unit test-tsan fuzz-smoke
 
 # Tests that time real processes against a real-time input (Ctrl-C mid-sentence, SIGKILL) run on
 # their own after the rest: starved of CPU by dozens of parallel tests on two cores, a "live" input
@@ -38,6 +38,25 @@ test-unit: build models ## every test, including live capture through the virtua
 test-tsan: deps  ## the ring's concurrent stress test under ThreadSanitizer; any report fails
 	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --scratch-path $(TSAN_SCRATCH) --sanitize=thread \
 		--filter SampleRingTests
+
+FUZZ_TARGETS := multipart audio onnx ct2 worker manifest
+FUZZ_SECONDS ?= 60
+FUZZ_SMOKE_SECONDS ?= 15
+FUZZ_SCRATCH := .build-fuzz
+# libFuzzer's coverage as it wants it today (Swift's default -sanitize=fuzzer coverage is refused).
+FUZZ_FLAGS := --sanitize=fuzzer --sanitize=address -Xswiftc -sanitize-coverage=edge,inline-8bit-counters,pc-table,trace-cmp \
+	-Xswiftc -DHARK_LIBFUZZER
+
+fuzz: deps       ## every parser under libFuzzer + AddressSanitizer, FUZZ_SECONDS (60) each; findings in .build/fuzz/
+	$(SWIFT) build --scratch-path $(FUZZ_SCRATCH) --product hark-fuzz $(FUZZ_FLAGS)
+	for t in $(FUZZ_TARGETS); do mkdir -p .build/fuzz/corpus/$$t; \
+		HARK_FUZZ_TARGET=$$t $(FUZZ_SCRATCH)/debug/hark-fuzz .build/fuzz/corpus/$$t Fuzz/corpus/$$t \
+			-max_total_time=$(FUZZ_SECONDS) -artifact_prefix=.build/fuzz/$$t- -print_final_stats=1 2>&1 \
+			| grep -E "^(stat::number_of_executed_units|stat::new_units_added|==[0-9]+==ERROR|SUMMARY)|Done " || exit 1; \
+		ls .build/fuzz/$$t-* >/dev/null 2>&1 && { echo "$$t: a finding is in .build/fuzz/"; exit 1; } || true; done
+
+fuzz-smoke: build  ## CI's short run: every parser through hark-fuzz's own seeded mutation loop, 15 s each
+	for t in $(FUZZ_TARGETS); do .build/debug/hark-fuzz $$t $(FUZZ_SMOKE_SECONDS) || exit 1; done
 
 BENCH := .build/release/hark-benchmarks
 BENCH_AUDIO := .build/bench/speech-48k-stereo.wav

@@ -41,7 +41,9 @@ struct Driver {
         let seed = arguments.dropFirst(2).first.flatMap(UInt64.init) ?? 1
         let corpus = Corpus.load(target)
         var mutator = Mutator(seed: seed, corpus: corpus)
-        CrashRecorder.install(path: "crash-\(target.rawValue).bin")
+        let artifacts = ProcessInfo.processInfo.environment["HARK_FUZZ_ARTIFACTS"] ?? ".build/fuzz"
+        try? FileManager.default.createDirectory(atPath: artifacts, withIntermediateDirectories: true)
+        CrashRecorder.install(path: "\(artifacts)/crash-\(target.rawValue).bin")
         let deadline = ContinuousClock.now + .seconds(seconds)
         var runs = 0
         for seedInput in corpus { CrashRecorder.run(seedInput) { target.run($0) }; runs += 1 }

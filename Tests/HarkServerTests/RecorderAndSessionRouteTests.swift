@@ -116,6 +116,36 @@ struct RecorderAndSessionRouteTests {
             }
         }
     }
+
+    /// A session another process owns (here: a lock taken as `hark record` or `hark resume`
+    /// takes it) is not deleted under it.
+    @Test func aSessionLockedByAnotherOwnerCannotBeDeleted() async throws {
+        let sessions = try ServerFixtures.temporaryFolder("locked")
+        var configuration = ServerFixtures.configuration(sessions: sessions)
+        configuration.recorder.transcription = nil
+        try await ServerFixtures.withServer(configuration) { client in
+            let id = try await client.execute(uri: "/api/recorder/start", method: .post) {
+                ServerFixtures.json($0)["sessionID"] as? String ?? ""
+            }
+            var ended = false
+            for _ in 0..<200 where !ended {
+                try await client.execute(uri: "/api/recorder", method: .get) { response in
+                    ended = ServerFixtures.json(response)["recording"] as? Bool == false
+                }
+                if !ended { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            try #require(!id.isEmpty && ended, "the recording of the file ended")
+            let lock = try SessionLock.acquire(sessions.appendingPathComponent(id))
+            try await client.execute(uri: "/api/sessions/\(id)", method: .delete) { response in
+                #expect(response.status == .conflict)
+                #expect(ServerFixtures.errorMessage(response).contains("being recorded"), "\(ServerFixtures.errorMessage(response))")
+            }
+            lock.release()
+            try await client.execute(uri: "/api/sessions/\(id)", method: .delete) { response in
+                #expect(response.status == .noContent)
+            }
+        }
+    }
 }
 
 @Suite struct AccessTests {

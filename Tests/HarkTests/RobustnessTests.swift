@@ -120,6 +120,13 @@ import Testing
         #expect(stat(file.path, &info) == 0 && info.st_mode & 0o777 == 0o600)
         #expect(stat(file.deletingLastPathComponent().path, &info) == 0 && info.st_mode & 0o777 == 0o700)
         #expect(stat(file.deletingLastPathComponent().deletingLastPathComponent().path, &info) == 0 && info.st_mode & 0o777 == 0o700)
+        // A crashed process's folder (no such pid: above pid_max) goes; a live one's stays.
+        let root = try Fixtures.temporaryFolder("scratch-root")
+        for name in ["99999999", "1", String(getpid()), "notes"] {
+            try FileManager.default.createDirectory(at: root.appendingPathComponent(name), withIntermediateDirectories: false)
+        }
+        ScratchFolder.removeFoldersOfDeadProcesses(in: root)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root.path).sorted() == ["1", String(getpid()), "notes"].sorted())
     }
 
     @Test func decodedAudioIsBoundedByDuration() throws {

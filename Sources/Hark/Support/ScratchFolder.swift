@@ -58,7 +58,7 @@ public enum ScratchFolder {
         if info.st_mode & 0o077 != 0 { chmod(url.path, 0o700) }
     }
 
-    private static func removeFoldersOfDeadProcesses(in root: URL) {
+    static func removeFoldersOfDeadProcesses(in root: URL) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? []
         for name in names {
             guard let pid = Int32(name), pid > 0, pid != getpid() else { continue }

@@ -39,7 +39,7 @@ public struct ONNXTensors: Sendable {
         while let field = try reader.next() {
             switch field.number {
             case 1: shape.append(contentsOf: try field.integers())       // dims (packed or not)
-            case 2: type = Int(try field.integer())                        // data_type
+            case 2: type = Int(exactly: try field.integer()) ?? -1        // data_type (any varint: unknown ones are skipped)
             case 4: floats.append(contentsOf: try field.floats())         // float_data
             case 8: name = String(decoding: try field.bytes(), as: UTF8.self)
             case 9: raw = try field.bytes()                                // raw_data
