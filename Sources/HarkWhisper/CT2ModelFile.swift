@@ -34,6 +34,12 @@ struct CT2ModelFile {
 
     init(path: String) throws(HarkError) {
         self.path = path
+        // An empty file is refused before mapping: Foundation's mapped read of one leaks a
+        // page-sized buffer (found by `make fuzz`), and there is nothing in it to read anyway.
+        var info = stat()
+        if stat(path, &info) == 0, info.st_size == 0 {
+            throw HarkError(.modelCorrupt, "'\(path)' is empty, not a CTranslate2 model. Reinstall it with `make models`.")
+        }
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
         } catch {

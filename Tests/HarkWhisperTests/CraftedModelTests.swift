@@ -88,6 +88,15 @@ struct CraftedModelTests {
         _ = try Self.refused { Self.replace(&$0, "encoder/position_encodings/encodings", shape: [1500, 383], dtype: 0) }
     }
 
+    @Test func anEmptyOrTruncatedFile() throws {
+        let folder = try Self.folder([])
+        for bytes in [[UInt8](), [6, 0, 0, 0]] {
+            try Data(bytes).write(to: folder.appendingPathComponent("model.bin"))
+            let error = try #require(throws: HarkError.self) { try WhisperModel(directory: folder) }
+            #expect(error.code == .modelCorrupt, "\(error)")
+        }
+    }
+
     @Test func theUntouchedCopyStillLoads() throws {
         _ = try WhisperModel(directory: try Self.folder(try Self.entries()))
     }
