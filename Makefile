@@ -26,7 +26,7 @@ test: test-unit test-tsan fuzz-smoke
 # their own after the rest: starved of CPU by dozens of parallel tests on two cores, a "live" input
 # is consumed in bursts and the moment of a signal loses its meaning. Suites that play into the one
 # virtual microphone run one after another, or they would hear each other.
-TIMED_TESTS := RecordCommandTests|ResumeCommandTests|OpenUtteranceTests|RemoteEngineTests|WorkerWarmUpTests
+TIMED_TESTS := RecordCommandTests|ResumeCommandTests|OpenUtteranceTests|RemoteEngineTests|WorkerWarmUpTests|SessionLockTests
 MICROPHONE_TESTS := LiveCaptureTests LiveTranscriptionTests TUITests ServeCommandTests
 
 test-unit: build models ## every test, including live capture through the virtual microphone

@@ -8,7 +8,11 @@ import Testing
 struct SessionLockTests {
     @Test func resumeRefusesASessionBeingRecordedAndTakesItOnceTheRecorderIsKilled() async throws {
         let out = try temporaryFolder("lock")
-        let hark = try HarkProcess(["record", "--input", HarkProcess.speech, "--realtime", "--keep-audio", "--no-transcribe",
+        // A minute of speech, so the recorder is surely still recording while resume is tried.
+        let long = out.deletingLastPathComponent().appendingPathComponent("lock-\(UUID().uuidString).wav").path
+        let joined = try await HarkProcess.run(executable: "/usr/bin/sox", Array(repeating: HarkProcess.speech, count: 4) + [long])
+        try #require(joined.status == 0, "sox: \(joined.stderr)")
+        let hark = try HarkProcess(["record", "--input", long, "--realtime", "--keep-audio", "--no-transcribe",
                                     "--out", out.path])
         try await hark.waitForOutput("#1 ")
         for command in ["resume", "retranscribe"] {

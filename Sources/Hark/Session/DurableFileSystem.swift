@@ -36,17 +36,7 @@ struct POSIXFileSystem: SessionFileSystem {
         }
         do {
             defer { close(fd) }
-            try bytes.withUnsafeBytes { raw in
-                var offset = 0
-                while offset < raw.count {
-                    let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw Self.failure(errno, writing: url)
-                    }
-                    offset += n
-                }
-            }
+            try Self.writeAll(bytes, to: fd, for: url)
             guard fsync(fd) == 0 else { throw Self.failure(errno, writing: url) }
         }
         guard rename(temp, url.path) == 0 else { throw Self.failure(errno, writing: url) }
@@ -55,6 +45,21 @@ struct POSIXFileSystem: SessionFileSystem {
         if dir >= 0 {
             fsync(dir)
             close(dir)
+        }
+    }
+
+    /// Every byte of `bytes` to `fd` (writes may be partial or interrupted); errors name `url`.
+    static func writeAll(_ bytes: [UInt8], to fd: Int32, for url: URL) throws {
+        try bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw failure(errno, writing: url)
+                }
+                offset += n
+            }
         }
     }
 

@@ -18,18 +18,11 @@ public enum ScratchFolder {
         let fd = open(file.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw POSIXFileSystem.failure(errno, writing: file) }
         defer { close(fd) }
-        try bytes.withUnsafeBytes { raw in
-            var offset = 0
-            while offset < raw.count {
-                let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    let code = errno
-                    unlink(file.path)
-                    throw POSIXFileSystem.failure(code, writing: file)
-                }
-                offset += n
-            }
+        do {
+            try POSIXFileSystem.writeAll(bytes, to: fd, for: file)
+        } catch {
+            unlink(file.path)
+            throw error
         }
         return file
     }
