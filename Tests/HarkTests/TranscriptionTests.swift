@@ -168,6 +168,44 @@ struct CatchUpTests {
         }
         #expect(manifest.segments.allSatisfy { $0.transcription?.state == .done }, "\(manifest.segments.map { $0.transcription?.state })")
     }
+
+    /// A session another process owns (its lock held) is left to it; the catch-up goes on to the
+    /// next one. Sessions are caught up oldest first, so once the newer is done, the older —
+    /// locked — was passed over.
+    @Test func theCatchUpSkipsASessionAnotherProcessOwns() async throws {
+        let root = try Fixtures.temporaryFolder("catchup-locked")
+        var stuckRun = Fixtures.fileConfiguration(root: root)
+        var stuck = WorkerPoolConfiguration(executable: try WorkerPoolTests.fakeWorker("sleep 600"), arguments: [])
+        stuck.size = 1
+        stuckRun.transcription = stuck
+        stuckRun.transcriptionDrainTime = .zero
+        func stuckSession() async throws -> URL {
+            let run = AsyncRecorderBackend(configuration: stuckRun)
+            try await run.start()
+            return URL(fileURLWithPath: try #require(await run.waitUntilFinished()).sessionPath)
+        }
+        // Locked before the second run starts, whose own catch-up must pass it over too.
+        let owned = try await stuckSession()
+        let lock = try SessionLock.acquire(owned)
+        defer { lock.release() }
+        let other = try await stuckSession()
+        #expect(owned.lastPathComponent < other.lastPathComponent)
+
+        var next = Fixtures.fileConfiguration(root: root)
+        next.transcription = Fixtures.workers()
+        let recorder = AsyncRecorderBackend(configuration: next)
+        try await recorder.start()
+        _ = await recorder.waitUntilFinished()
+        var caughtUp = try Fixtures.manifest(in: other)
+        for _ in 0..<600 where !caughtUp.segments.allSatisfy({ $0.transcription?.state == .done }) {
+            try await Task.sleep(for: .milliseconds(100))
+            caughtUp = try Fixtures.manifest(in: other)
+        }
+        #expect(caughtUp.segments.allSatisfy { $0.transcription?.state == .done })
+        let untouched = try Fixtures.manifest(in: owned)
+        #expect(untouched.state == .stopped && untouched.segments.allSatisfy { $0.transcription?.state != .done },
+                "\(untouched.segments.map { $0.transcription?.state })")
+    }
 }
 
 @Suite(.enabled(if: Fixtures.whisperModelInstalled, "run `make models`"), .timeLimit(.minutes(3)))
