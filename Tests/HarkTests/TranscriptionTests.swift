@@ -141,15 +141,21 @@ struct TranscriptionTests {
 
 @Suite(.enabled(if: Fixtures.whisperModelInstalled, "run `make models`"), .timeLimit(.minutes(3)))
 struct CatchUpTests {
+    /// A recording whose worker never answers and that stops without waiting: every segment is
+    /// left queued for a later catch-up.
+    static func stuckRun(root: URL) throws -> RecorderConfiguration {
+        var configuration = Fixtures.fileConfiguration(root: root)
+        var stuck = WorkerPoolConfiguration(executable: try WorkerPoolTests.fakeWorker("sleep 600"), arguments: [])
+        stuck.size = 1
+        configuration.transcription = stuck
+        configuration.transcriptionDrainTime = .zero
+        return configuration
+    }
+
     @Test func theNextStartFinishesWhatAnEarlierRunLeftQueued() async throws {
         let root = try Fixtures.temporaryFolder("catchup")
         // An earlier run whose worker never answers, stopped without waiting: all left queued.
-        var first = Fixtures.fileConfiguration(root: root)
-        var stuck = WorkerPoolConfiguration(executable: try WorkerPoolTests.fakeWorker("sleep 600"), arguments: [])
-        stuck.size = 1
-        first.transcription = stuck
-        first.transcriptionDrainTime = .zero
-        let earlier = AsyncRecorderBackend(configuration: first)
+        let earlier = AsyncRecorderBackend(configuration: try Self.stuckRun(root: root))
         try await earlier.start()
         let left = try #require(await earlier.waitUntilFinished())
         let before = try Fixtures.manifest(in: URL(fileURLWithPath: left.sessionPath))
@@ -174,11 +180,7 @@ struct CatchUpTests {
     /// locked — was passed over.
     @Test func theCatchUpSkipsASessionAnotherProcessOwns() async throws {
         let root = try Fixtures.temporaryFolder("catchup-locked")
-        var stuckRun = Fixtures.fileConfiguration(root: root)
-        var stuck = WorkerPoolConfiguration(executable: try WorkerPoolTests.fakeWorker("sleep 600"), arguments: [])
-        stuck.size = 1
-        stuckRun.transcription = stuck
-        stuckRun.transcriptionDrainTime = .zero
+        let stuckRun = try Self.stuckRun(root: root)
         func stuckSession() async throws -> URL {
             let run = AsyncRecorderBackend(configuration: stuckRun)
             try await run.start()
