@@ -19,14 +19,16 @@ extension HarkServer {
             let reservation = try await queue.reserve()
             let upload: Upload
             let timer = ConnectionDeadline(deadline, closing: context.channel)
+            let late = APIError(.requestTimeout, "The upload did not arrive within \(deadline).", code: "upload_timeout")
             do {
                 defer { timer.cancel() }
                 let body = try await request.body.collect(upTo: maxUpload)
-                if timer.expired { throw APIError(.requestTimeout, "The upload did not arrive within \(deadline).", code: "upload_timeout") }
+                // Whole or cut short, a body that came after its connection was closed is not transcribed.
+                if timer.expired { throw late }
                 upload = try Upload(body: body, boundary: boundary)
             } catch {
                 await queue.release(reservation)
-                if timer.expired { throw APIError(.requestTimeout, "The upload did not arrive within \(deadline).", code: "upload_timeout") }
+                if timer.expired { throw late }
                 if (error as? any HTTPResponseError)?.status == .contentTooLarge {
                     throw APIError(.contentTooLarge, "The file is larger than this server's limit of \(maxUpload / 1_048_576) MB.", code: "file_too_large")
                 }

@@ -106,10 +106,10 @@ import Testing
         let stores = try (0..<3).map { _ in try SessionStore.create(root: root, source: source, configuration: configuration, vadMode: .silero, now: now) }
         #expect(Set(stores.map(\.folder.lastPathComponent)).count == 3)
         for store in stores {
-            #expect(SessionLock.isHeld(store.folder))
+            #expect(throws: HarkError.self) { try SessionLock.acquire(store.folder) }
             #expect(throws: HarkError.self) { try SessionStore.open(folder: store.folder) }
             await store.releaseLock()
-            #expect(!SessionLock.isHeld(store.folder))
+            try SessionLock.acquire(store.folder).release()
         }
     }
 

@@ -39,18 +39,6 @@ public final class SessionLock: @unchecked Sendable {
         return SessionLock(fd: fd)
     }
 
-    /// Whether another owner holds the lock of the session at `folder` right now.
-    public static func isHeld(_ folder: URL) -> Bool {
-        do {
-            try acquire(folder).release()
-            return false
-        } catch let error as HarkError {
-            return error.code == .sessionBusy
-        } catch {
-            return false
-        }
-    }
-
     public func release() {
         mutex.withLock {
             guard fd >= 0 else { return }

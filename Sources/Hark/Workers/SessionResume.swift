@@ -52,9 +52,9 @@ public enum SessionResume {
         for manifest in sessions where !Task.isCancelled {
             let folder = root.appendingPathComponent(manifest.id, isDirectory: true)
             guard folder.standardizedFileURL != current.standardizedFileURL,
-                  manifest.segments.contains(where: { $0.state == .saved && [.queued, .running].contains($0.transcription?.state) }),
-                  !SessionLock.isHeld(folder)
+                  manifest.segments.contains(where: { $0.state == .saved && [.queued, .running].contains($0.transcription?.state) })
             else { continue }
+            // A session another process owns makes `resume` throw `sessionBusy`: skipped here.
             _ = try? await resume(folder: folder, workers: workers, retryFailed: false)
         }
     }

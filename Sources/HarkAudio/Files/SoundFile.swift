@@ -50,8 +50,18 @@ final class SoundFileReader {
 public enum AudioFile {
     /// The longest audio read unless a caller says otherwise: four hours (at 16 kHz mono, 0.9 GB).
     public static let defaultMaxSeconds: Double = 4 * 3600
-    /// Frames per read: 128 Ki samples whatever the channel count.
-    static func blockFrames(_ channels: Int) -> Int { max(1, 131_072 / channels) }
+    /// Every block of `file` to `body`, interleaved, until the file's real end (never its header's
+    /// length): up to 128 Ki samples a read, whatever the channel count.
+    static func forEachBlock(of file: SoundFileReader, _ body: (UnsafeBufferPointer<Float>) throws -> Void) throws {
+        let channels = file.format.channels
+        let blockFrames = max(1, 131_072 / channels)
+        var block = [Float](repeating: 0, count: blockFrames * channels)
+        while true {
+            let got = try block.withUnsafeMutableBufferPointer { try file.read(into: $0.baseAddress!, frames: blockFrames) }
+            if got == 0 { return }
+            try block.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<got * channels])) }
+        }
+    }
 
     /// The file's interleaved samples and format.
     public static func read(path: String, maxSeconds: Double = defaultMaxSeconds) throws -> (samples: [Float], format: AudioFormat) {
@@ -61,15 +71,9 @@ public enum AudioFile {
         var samples: [Float] = []
         // The header's length as a hint only, and only when it is plausible.
         if file.declaredFrames > 0, file.declaredFrames <= limit { samples.reserveCapacity(file.declaredFrames * channels) }
-        let blockFrames = blockFrames(channels)
-        var block = [Float](repeating: 0, count: blockFrames * channels)
-        var frames = 0
-        while true {
-            let got = try block.withUnsafeMutableBufferPointer { try file.read(into: $0.baseAddress!, frames: blockFrames) }
-            if got == 0 { break }
-            frames += got
-            guard frames <= limit else { throw tooLong(path, maxSeconds) }
-            samples.append(contentsOf: block[0..<got * channels])
+        try forEachBlock(of: file) { block in
+            guard (samples.count + block.count) / channels <= limit else { throw tooLong(path, maxSeconds) }
+            samples.append(contentsOf: block)
         }
         return (samples, file.format)
     }
@@ -78,16 +82,11 @@ public enum AudioFile {
     /// (memory holds the converted audio only).
     public static func readSpeech(path: String, maxSeconds: Double = defaultMaxSeconds) throws -> [Float] {
         let file = try SoundFileReader(path: path)
-        let channels = file.format.channels
         let converter = try SpeechConverter(from: file.format)
         let limit = frameLimit(maxSeconds, rate: AudioFormat.speech.sampleRate)
-        let blockFrames = blockFrames(channels)
-        var block = [Float](repeating: 0, count: blockFrames * channels)
         var output: [Float] = []
-        while true {
-            let got = try block.withUnsafeMutableBufferPointer { try file.read(into: $0.baseAddress!, frames: blockFrames) }
-            if got == 0 { break }
-            try block.withUnsafeBufferPointer { try converter.convert(UnsafeBufferPointer(rebasing: $0[0..<got * channels]), into: &output) }
+        try forEachBlock(of: file) { block in
+            try converter.convert(block, into: &output)
             guard output.count <= limit else { throw tooLong(path, maxSeconds) }
         }
         try converter.flush(into: &output)
