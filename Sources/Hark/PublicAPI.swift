@@ -17,6 +17,7 @@
 @_exported import struct HarkCore.VADModeChanged
 @_exported import struct HarkCore.RecorderError
 @_exported import struct HarkCore.TranscriptionQueued
+@_exported import struct HarkCore.TranscriptionPartial
 @_exported import struct HarkCore.TranscriptionComplete
 @_exported import struct HarkCore.TranscriptionFailed
 // Errors and configuration
@@ -38,4 +39,5 @@
 @_exported import struct HarkCore.TranscriptionOptions
 @_exported import struct HarkCore.Transcript
 @_exported import struct HarkCore.TranscriptSegment
+@_exported import struct HarkCore.TranscriptWord
 @_exported import class HarkWhisper.WhisperEngine   // an actor: "class" is the import kind for both

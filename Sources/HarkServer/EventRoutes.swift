@@ -50,7 +50,7 @@ extension HarkServer {
                 group.addTask {
                     let encoder = JSON.encoder
                     do {
-                        for try await event in events where meters || !event.isCoalescable {
+                        for try await event in events where meters || !event.isMeter {
                             let json = String(decoding: try encoder.encode(event), as: UTF8.self)
                             if case .dropped = continuation.yield(ByteBuffer(string: "event: \(event.name)\ndata: \(json)\n\n")) { break }
                         }

@@ -30,6 +30,8 @@ enum WebPage {
   li.segment { display:grid; grid-template-columns: 42px 70px 1fr; gap:8px; padding:6px 0; border-top:1px solid #262c35; }
   li.segment .state { color:var(--dim); font-size:12px; }
   li.segment .text.pending { color:var(--dim); font-style:italic; }
+  li.segment .text.partial { font-style:normal; color:var(--text); }
+  li.segment .text .unstable { color:var(--dim); }
   li.session { padding:6px 0; border-top:1px solid #262c35; cursor:pointer; }
   li.session:hover { color:var(--accent); }
   audio { height:28px; width:100%; }
@@ -102,7 +104,18 @@ function setText(id, text, state) {
   const row = segmentRow(id);
   row.querySelector(".state").textContent = state;
   const cell = row.querySelector(".text");
-  cell.textContent = text; cell.classList.toggle("pending", state !== "done");
+  cell.textContent = text; cell.classList.toggle("pending", state !== "done"); cell.classList.remove("partial");
+}
+// The utterance being spoken: stable words as they are, the unstable tail dimmed, until the final.
+function setPartial(e) {
+  const row = segmentRow(e.segmentID), cell = row.querySelector(".text");
+  if (row.dataset.final) return;
+  row.querySelector(".state").textContent = e.tentativeFinal ? "pausing" : "speaking";
+  const stable = document.createElement("span"), unstable = document.createElement("span");
+  stable.className = "stable"; stable.textContent = e.stable;
+  unstable.className = "unstable"; unstable.textContent = e.unstable;
+  cell.replaceChildren(stable, unstable);
+  cell.classList.add("pending", "partial");
 }
 
 const handlers = {
@@ -113,9 +126,12 @@ const handlers = {
   speechDetected: e => { $("vad").textContent = e.isSpeech ? "SPEECH " + e.probability.toFixed(2) : "silence";
                          $("vad").classList.toggle("speech", e.isSpeech); },
   segmentSaved: e => segmentRow(e.segment.id),
-  transcriptionQueued: e => setText(e.segmentID, "…", "queued"),
-  transcriptionComplete: e => { setText(e.segmentID, e.text || "(no speech)", "done"); loadSessions(); },
-  transcriptionFailed: e => setText(e.segmentID, "failed: " + e.reason, "failed"),
+  transcriptionQueued: e => { const row = segmentRow(e.segmentID);
+                              if (row.querySelector(".text.partial")) row.querySelector(".state").textContent = "queued";
+                              else setText(e.segmentID, "…", "queued"); },
+  transcriptionPartial: e => setPartial(e),
+  transcriptionComplete: e => { segmentRow(e.segmentID).dataset.final = "1"; setText(e.segmentID, e.text || "(no speech)", "done"); loadSessions(); },
+  transcriptionFailed: e => { segmentRow(e.segmentID).dataset.final = "1"; setText(e.segmentID, "failed: " + e.reason, "failed"); },
   vadModeChanged: () => refresh(),
   recorderError: e => showError(e.message),
   audioDropped: e => showError("audio dropped: " + JSON.stringify(e)),

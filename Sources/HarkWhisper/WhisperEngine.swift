@@ -22,6 +22,7 @@ public actor WhisperEngine: TranscriptionEngine {
         whisper.beamSize = max(1, options.beamSize)
         if let threads = options.threads { whisper.threads = max(1, threads) }
         whisper.timestamps = options.timestamps
+        whisper.prefix = options.prefix
         // The work runs on a thread of its own, where the caller's cancellation cannot reach: the
         // flag carries it.
         let cancellation = CancellationFlag(), settings = whisper
@@ -29,9 +30,11 @@ public actor WhisperEngine: TranscriptionEngine {
             try await onOwnThread {
                 let started = ContinuousClock.now
                 let result = try transcriber.transcribe(samples, options: settings, cancellation: cancellation)
-                return Transcript(text: result.text, tokens: result.tokens, noSpeechProbability: result.noSpeechProbability,
-                                  averageLogProbability: result.averageLogProbability, isSilence: result.isSilence,
-                                  processingTime: (ContinuousClock.now - started).inSeconds, segments: result.segments)
+                var transcript = Transcript(text: result.text, tokens: result.tokens, noSpeechProbability: result.noSpeechProbability,
+                                            averageLogProbability: result.averageLogProbability, isSilence: result.isSilence,
+                                            processingTime: (ContinuousClock.now - started).inSeconds, segments: result.segments)
+                if !result.isSilence { transcript.words = transcriber.model.tokens.words(result.tokens) }
+                return transcript
             }
         } onCancel: {
             cancellation.raise()

@@ -70,6 +70,24 @@ public struct WhisperTokens: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// Text tokens grouped into words: a token whose text starts with a space starts a new word;
+    /// any other (the rest of a word, punctuation) belongs to the word before it.
+    public func words(_ tokens: [Int]) -> [TranscriptWord] {
+        var words: [TranscriptWord] = [], bytes: [UInt8] = [], group: [Int] = []
+        func close() {
+            if !group.isEmpty { words.append(TranscriptWord(text: String(decoding: bytes, as: UTF8.self), tokens: group)) }
+            bytes = []
+            group = []
+        }
+        for token in tokens where token < endOfText && token >= 0 && token < pieces.count {
+            if pieces[token].first == UInt8(ascii: " ") { close() }
+            bytes += pieces[token]
+            group.append(token)
+        }
+        close()
+        return words
+    }
+
     /// GPT-2's byte-level alphabet, inverted: printable bytes stand for themselves, the others
     /// were moved to U+0100 and up in order.
     private static func byteDecoder() -> [Unicode.Scalar: UInt8] {

@@ -13,7 +13,12 @@ public struct WhisperOptions: Sendable, Hashable {
     public var logProbabilityThreshold = -1.0
     /// Decode Whisper's timestamp tokens into timed segments (greedy only).
     public var timestamps = false
+    /// Text tokens the result must begin with (see `TranscriptionOptions.prefix`).
+    public var prefix: [Int] = []
     public init() {}
+
+    /// The most prefix tokens a window takes: half the decoder's positions, the rest left to decode.
+    public static let maxPrefixTokens = WhisperDecoder.maxPositions / 2
 }
 
 /// What one 30 s window decoded to.
@@ -46,6 +51,10 @@ public struct WhisperTranscriber: Sendable {
         guard samples.allSatisfy(\.isFinite) else {
             throw HarkError(.invalidInput, "The audio holds NaN or infinite samples; Whisper cannot transcribe it.")
         }
+        guard options.prefix.count <= WhisperOptions.maxPrefixTokens,
+              options.prefix.allSatisfy({ $0 >= 0 && $0 < model.tokens.endOfText }) else {
+            throw HarkError(.invalidInput, "A prefix must be at most \(WhisperOptions.maxPrefixTokens) text tokens of this model.")
+        }
         let (features, frames) = try mel.features(of: samples)
         // Under 10 ms: no frame is left (below), and faster-whisper gives nothing for it either.
         guard frames > 1 else {
@@ -64,9 +73,10 @@ public struct WhisperTranscriber: Sendable {
             decoder.step([token])
             if token == model.tokens.startOfTranscript { noSpeech = Self.probability(of: model.tokens.noSpeech, in: decoder.logits[0]) }
         }
+        for token in options.prefix { decoder.step([token]) }
         var result = options.timestamps || options.beamSize == 1
-            ? try greedy(&decoder, timestamps: options.timestamps, cancellation: cancellation)
-            : try beamSearch(&decoder, size: options.beamSize, cancellation: cancellation)
+            ? try greedy(&decoder, prefix: options.prefix, timestamps: options.timestamps, cancellation: cancellation)
+            : try beamSearch(&decoder, size: options.beamSize, prefix: options.prefix, cancellation: cancellation)
         result.noSpeechProbability = noSpeech
         result.isSilence = result.noSpeechProbability > options.noSpeechThreshold
             && result.averageLogProbability < options.logProbabilityThreshold
@@ -81,11 +91,11 @@ public struct WhisperTranscriber: Sendable {
         return result
     }
 
-    /// Greedy decoding from a decoder that has read the prompt.
-    private func greedy(_ decoder: inout WhisperDecoder, timestamps: Bool,
+    /// Greedy decoding from a decoder that has read the prompt and `prefix`.
+    private func greedy(_ decoder: inout WhisperDecoder, prefix: [Int], timestamps: Bool,
                         cancellation: CancellationFlag?) throws(HarkError) -> WhisperWindowResult {
         let t = model.tokens
-        var tokens: [Int] = [], logProbability = 0.0
+        var tokens = prefix, logProbability = 0.0
         while decoder.position < WhisperDecoder.maxPositions {
             try cancellation?.check()
             var logits = decoder.logits[0]
@@ -101,7 +111,7 @@ public struct WhisperTranscriber: Sendable {
         }
         var result = WhisperWindowResult(tokens: tokens, text: t.text(tokens).trimmingCharacters(in: .whitespaces),
                                          noSpeechProbability: 0,
-                                         averageLogProbability: logProbability / Double(tokens.count + 1), isSilence: false)
+                                         averageLogProbability: logProbability / Double(tokens.count - prefix.count + 1), isSilence: false)
         if timestamps { result.segments = segments(of: tokens) }
         return result
     }
@@ -168,12 +178,12 @@ public struct WhisperTranscriber: Sendable {
     /// the summed log-probabilities, finished hypotheses (ending in end-of-text) replaced by the next
     /// unfinished candidates, stop once `size` hypotheses finished (patience 1), then the best by
     /// log-probability divided by length (length penalty 1). The decoder has read the prompt.
-    private func beamSearch(_ decoder: inout WhisperDecoder, size: Int,
+    private func beamSearch(_ decoder: inout WhisperDecoder, size: Int, prefix: [Int],
                             cancellation: CancellationFlag?) throws(HarkError) -> WhisperWindowResult {
         let t = model.tokens
         struct Beam { var tokens: [Int]; var score: Float }
         struct Candidate { var beam: Int; var token: Int; var score: Float }
-        var beams = [Beam(tokens: [], score: 0)]
+        var beams = [Beam(tokens: prefix, score: 0)]
         var finished: [(tokens: [Int], score: Float)] = []
         var step = 0
         while true {
@@ -183,7 +193,7 @@ public struct WhisperTranscriber: Sendable {
             for (index, beam) in beams.enumerated() {
                 var logits = decoder.logits[index]
                 for id in t.suppressed { logits[id] = -.infinity }
-                if step == 0 { for id in t.suppressedAtBegin { logits[id] = -.infinity } }
+                if step == 0 && prefix.isEmpty { for id in t.suppressedAtBegin { logits[id] = -.infinity } }
                 let logProbabilities = Self.logSoftmax(logits)
                 for token in Self.top(2 * size, of: logProbabilities) {
                     candidates.append(Candidate(beam: index, token: token, score: beam.score + logProbabilities[token]))

@@ -12,6 +12,8 @@ struct EventPrinter {
     private var probability: Float = 0
     private var inSpeech = false
     private var time: Double = 0
+    /// The utterance being spoken, as its latest partial transcript has it.
+    private var partial: TranscriptionPartial?
     private let encoder = JSON.encoder
 
     init(style: Style) {
@@ -28,7 +30,7 @@ struct EventPrinter {
 
     mutating func render(_ event: RecorderEvent) {
         if case .json(let meters) = style {
-            if event.isCoalescable && !meters { return }
+            if event.isMeter && !meters { return }
             if let data = try? encoder.encode(event) { emit(String(decoding: data, as: UTF8.self)) }
             return
         }
@@ -57,6 +59,7 @@ struct EventPrinter {
         case .recorderError(let e):
             emit("\(e.fatal ? "error" : "warning"): \(e.message)")
         case .recordingStopped(let e):
+            partial = nil
             let s = e.summary
             var line = "Stopped after \(formatDuration(s.duration)): \(s.segmentCount) segments in \(s.sessionPath)"
             if s.unsavedSegmentCount > 0 { line += " (\(s.unsavedSegmentCount) could not be written)" }
@@ -64,25 +67,56 @@ struct EventPrinter {
             emit(line)
         case .transcriptionQueued:
             break
+        case .transcriptionPartial(let e):
+            guard case .terminal = style else { return }
+            partial = e
+            drawStatus(force: true)
         case .transcriptionComplete(let e):
+            if partial?.segmentID == e.segmentID { partial = nil }
             emit("#\(e.segmentID) » \(e.text.isEmpty ? "(no speech)" : e.text)")
         case .transcriptionFailed(let e):
+            if partial?.segmentID == e.segmentID { partial = nil }
             emit("warning: segment #\(e.segmentID) was not transcribed: \(e.reason)")
         }
     }
 
-    /// The one-line meter, redrawn at most ten times a second.
-    private mutating func drawStatus() {
+    /// The one-line meter, redrawn at most ten times a second; while an utterance is spoken, its
+    /// text so far instead (stable words normal, the unstable tail dim), cut to the terminal's width.
+    private mutating func drawStatus(force: Bool = false) {
         guard case .terminal = style else { return }
         let now = ContinuousClock.now
-        guard now - lastStatus >= .milliseconds(100) else { return }
+        guard force || now - lastStatus >= .milliseconds(100) else { return }
         lastStatus = now
+        if let partial {
+            let lead = "● #\(partial.segmentID) "
+            let room = max(10, Self.terminalWidth() - lead.count - 1)
+            var stable = partial.stable, unstable = partial.unstable
+            if stable.count + unstable.count > room {   // keep the newest words in view
+                let excess = stable.count + unstable.count - room + 1
+                if excess >= stable.count {
+                    unstable = String(unstable.dropFirst(excess - stable.count))
+                    stable = ""
+                } else {
+                    stable = String(stable.dropFirst(excess))
+                }
+                stable = "…" + stable
+            }
+            let line = "\r\u{1B}[2K\(lead)\(stable)\u{1B}[2m\(unstable)\u{1B}[0m"
+            FileHandle.standardOutput.write(Data(line.utf8))
+            return
+        }
         let db = decibels(level)
         let bars = Int(((db + 60) / 60 * 20).rounded())
         let meter = String(repeating: "█", count: max(0, min(20, bars))).padding(toLength: 20, withPad: "·", startingAt: 0)
         let speech = inSpeech ? "\u{1B}[1;32mSPEECH\u{1B}[0m" : "silence"
         let line = "\r\u{1B}[2K● \(formatTime(time))  \(meter) \(String(format: "%5.1f", db)) dB  vad \(String(format: "%.2f", probability)) \(speech)"
         FileHandle.standardOutput.write(Data(line.utf8))
+    }
+
+    private static func terminalWidth() -> Int {
+        var size = winsize()
+        guard ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+        return Int(size.ws_col)
     }
 
     private func emit(_ line: String) {

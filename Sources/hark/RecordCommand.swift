@@ -19,6 +19,7 @@ struct RecordCommand: AsyncParsableCommand {
               hark record --input talk.wav --json          a file, as fast as possible, JSON events
               hark record --input talk.wav --realtime      a file played like a live microphone
               hark record --end-silence 0.3                dictation: sooner text
+              hark record --no-partials                    no text until each utterance ends
               hark record --vad energy                     no model needed
               hark record --vad manual                     one segment per start/stop
             """)
@@ -88,7 +89,7 @@ struct RecordCommand: AsyncParsableCommand {
         if let out { configuration.sessionsDirectory = URL(fileURLWithPath: out, isDirectory: true) }
         configuration.vadMode = vad
         configuration.keepAudio = keepAudio
-        utterance.apply(to: &configuration)
+        utterance.apply(to: &configuration, partialsByDefault: json || isatty(STDOUT_FILENO) == 1)
         if transcribe {
             configuration.transcription = try WorkerSetup.configuration(model: model, workers: workers, remote: remote)
             configuration.transcriptionDrainTime = .milliseconds(Int(drain * 1000))

@@ -55,6 +55,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "VAD mode the recorder starts with.", transform: VADMode.parsed)
     var vad: VADMode = .silero
 
+    @OptionGroup(title: "Utterances (the recorder)") var utterance: UtteranceOptions
+
     @Option(help: ArgumentHelp("Whisper model folder (default: the installed tiny.en).", valueName: "DIR"))
     var model: String?
 
@@ -91,6 +93,7 @@ struct ServeCommand: AsyncParsableCommand {
         if let device { recorder.input = .device(DeviceSelector(argument: device)) }
         if let out { recorder.sessionsDirectory = URL(fileURLWithPath: out, isDirectory: true) }
         recorder.vadMode = vad
+        utterance.apply(to: &recorder, partialsByDefault: true)
         recorder.transcription = try WorkerSetup.configuration(model: model, workers: nil, quiet: true)
         var configuration = ServerConfiguration(recorder: recorder)
         configuration.host = host

@@ -18,7 +18,7 @@ import Testing
 
     static func speculation(_ machine: inout Machine, span: Speculation.Span = span) -> Speculation {
         let id = machine.nextSpeculation()
-        return Speculation(span: span, jobID: id, file: URL(fileURLWithPath: "/scratch/speculative\(id).wav"))
+        return Speculation(span: span, segmentID: 1, jobID: id, file: URL(fileURLWithPath: "/scratch/speculative\(id).wav"))
     }
 
     static func transcript(_ text: String) -> WorkerOutcome {
@@ -38,6 +38,7 @@ import Testing
             case .discard(let file): "discard \(file.lastPathComponent)"
             case .retry(let job, let delay): "retry \(job.id) after \(delay)"
             case .settled: "settled"
+            case .tentativeFinal(let segment, _, _): "tentative \(segment)"
             }
         }
     }
@@ -83,7 +84,8 @@ import Testing
         _ = machine.speculate(candidate)
         let speculative = WorkerJob(id: -1, file: candidate.file.path)
         _ = machine.received(speculative, .started, now: Self.t0)
-        #expect(machine.received(speculative, Self.transcript("quick"), now: Self.t0).isEmpty)
+        #expect(Self.words(machine.received(speculative, Self.transcript("quick"), now: Self.t0)) == ["tentative 1"],
+                "shown at once as the segment's probable text")
         let queued = machine.enqueue(Self.segment(1), again: false, span: Self.span, speechEnded: Self.t0, now: Self.t0)
         #expect(Self.words(queued) == ["event transcriptionQueued", "write 1 queued", "discard speculative-1.wav",
                                        "write 1 done quick", "transcripts", "event transcriptionComplete", "settled"])

@@ -142,3 +142,50 @@ import Testing
         #expect(Self.ids(lost.results) == ["1 interrupted"])
     }
 }
+
+/// Partial jobs yield: taken only by an idle worker, stopped for an ordinary job, never retried.
+@Suite struct WorkerPoolPartialJobTests {
+    static func partial(_ id: Int) -> WorkerJob { WorkerJob(id: id, file: "/p\(id)", isPartial: true) }
+
+    @Test func aPartialStartsOnlyOnAnIdleReadyWorker() {
+        var machine = WorkerPoolStateMachineTests.machine()
+        let value1 = machine.submit(Self.partial(-1), now: WorkerPoolStateMachineTests.t0)
+        #expect(value1 == nil, "no worker is ready yet")
+        _ = machine.prepare()
+        machine.workerReady(0, version: 2)
+        guard case .wait = machine.nextJob(for: 0) else { Issue.record("slot waits"); return }
+        #expect(machine.canStartPartial)
+        let accepted = machine.submit(Self.partial(-2), now: WorkerPoolStateMachineTests.t0)
+        #expect(accepted?.wake.first?.job?.id == -2)
+        #expect(!machine.canStartPartial)
+        let value2 = machine.submit(Self.partial(-3), now: WorkerPoolStateMachineTests.t0)
+        #expect(value2 == nil, "busy: skipped, not queued")
+        #expect(machine.outstanding == 1)
+    }
+
+    @Test func anOrdinaryJobStopsTheRunningPartial() {
+        var machine = WorkerPoolStateMachineTests.machine()
+        _ = machine.prepare()
+        machine.workerReady(0, version: 2)
+        _ = machine.nextJob(for: 0)
+        _ = machine.submit(Self.partial(-1), now: WorkerPoolStateMachineTests.t0)
+        _ = machine.jobSent(-1, to: 0)
+        let segment = machine.submit(WorkerPoolStateMachineTests.job(1), now: WorkerPoolStateMachineTests.t0)
+        #expect(segment?.cancels.map(\.jobID) == [-1])
+        let lost = machine.lost(0, reason: "the worker exited")
+        #expect(WorkerPoolStateMachineTests.ids(lost.results) == ["-1 failed cancelled cancelled"], "not retried")
+        guard case .job(let next, _) = machine.nextJob(for: 0) else { Issue.record("the segment runs next"); return }
+        #expect(next.id == 1)
+    }
+
+    @Test func aCrashedPartialIsNotRetried() {
+        var machine = WorkerPoolStateMachineTests.machine()
+        _ = machine.prepare()
+        machine.workerReady(0, version: 2)
+        _ = machine.nextJob(for: 0)
+        _ = machine.submit(Self.partial(-1), now: WorkerPoolStateMachineTests.t0)
+        let lost = machine.lost(0, reason: "the worker exited")
+        #expect(WorkerPoolStateMachineTests.ids(lost.results) == ["-1 failed cancelled the worker exited"])
+        #expect(machine.outstanding == 0)
+    }
+}

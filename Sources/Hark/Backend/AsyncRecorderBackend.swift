@@ -100,11 +100,13 @@ public actor AsyncRecorderBackend {
             var transcription: (transcriber: SessionTranscriber, collector: Task<Void, Never>)?
             if let workers = configuration.transcription {
                 let transcriber = SessionTranscriber(store: store, pool: TranscriptionWorkerPool(configuration: workers),
-                                                     events: broadcaster)
+                                                     events: broadcaster, partials: configuration.partialTranscripts,
+                                                     sampleRate: CaptureLoop.sampleRate)
                 transcription = (transcriber, Task { await transcriber.run() })
                 setup.transcriber = transcriber
                 setup.drainTime = configuration.transcriptionDrainTime
                 setup.speculate = configuration.speculativeTranscription
+                setup.partials = configuration.partialTranscripts != nil
             }
             var loop = try CaptureLoop(setup: setup)
             let task = Task.detached {

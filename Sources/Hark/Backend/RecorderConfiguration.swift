@@ -44,6 +44,10 @@ public struct RecorderConfiguration: Sendable {
     /// whether the utterance has ended; the result is used only if it has, for exactly that audio.
     /// Costs a wasted transcription for each pause that speech then resumes after.
     public var speculativeTranscription = true
+    /// Transcribe the utterance still being spoken and publish `transcriptionPartial` events
+    /// (needs `transcription`); nil, the default, makes none. Off unless something shows them:
+    /// each costs a worker a transcription (greedy, ~0.25 s with tiny.en on two cores) per interval.
+    public var partialTranscripts: PartialTranscriptConfiguration?
 
     /// Builds detectors for modes; loaded lazily on the first `start`, off the caller's executor.
     var detectorFactory: DetectorFactory = .standard
@@ -71,6 +75,19 @@ public struct RecorderConfiguration: Sendable {
             return URL(fileURLWithPath: explicit, isDirectory: true)
         }
         return dataDirectory(environment).appendingPathComponent("hark/sessions", isDirectory: true)
+    }
+}
+
+/// How partial transcripts are made (see `RecorderConfiguration.partialTranscripts`).
+public struct PartialTranscriptConfiguration: Sendable, Hashable {
+    /// Seconds of new audio between two partials of one utterance.
+    public var interval: Double = 0.5
+    /// Beams for partials; greedy (1) costs least, and the final is decoded with the pool's own options.
+    public var beamSize = 1
+
+    public init(interval: Double = 0.5, beamSize: Int = 1) {
+        self.interval = interval
+        self.beamSize = beamSize
     }
 }
 

@@ -29,6 +29,8 @@ struct CaptureSetup: Sendable {
     var transcriber: SessionTranscriber? = nil
     /// Transcribe each pause's tentative utterance before the hangover confirms it.
     var speculate = true
+    /// Ask the transcriber for partial transcripts of the utterance being spoken.
+    var partials = false
     /// How long the end of a recording waits for queued transcriptions.
     var drainTime: Duration = .seconds(10)
 }

@@ -16,6 +16,10 @@ struct CaptureLoop {
     private var keptAudio: [Float] = []
     private var droppedTotal = 0
     private var unsavedSegments = 0
+    /// The id the open utterance's segment will get (the store numbers segments 1, 2, …).
+    private var nextSegmentID = 1
+    /// Speech paused in the open utterance (a tentative end was seen) and has not resumed.
+    private var pausing = false
 
     static let sampleRate = 16_000
 
@@ -112,15 +116,36 @@ struct CaptureLoop {
                 keptAudio.removeAll(keepingCapacity: true)
             }
             if let finished = step.finished { try await finish(finished) }
-            if let tentative = step.tentative, setup.speculate {
-                await setup.transcriber?.speculate(tentative, sampleRate: Self.sampleRate)
+            if let tentative = step.tentative {
+                pausing = true
+                await setup.transcriber?.paused(segmentID: nextSegmentID)
+                if setup.speculate {
+                    await setup.transcriber?.speculate(tentative, sampleRate: Self.sampleRate, segmentID: nextSegmentID)
+                }
             }
             if let started = step.started {
                 setup.events.publish(.speechStarted(.init(time: Double(started) / Double(Self.sampleRate))))
                 await setup.transcriber?.prepare()
             }
+            await followOpenUtterance()
         }
         await setup.store.noteProgress(duration: time, droppedFrames: droppedTotal)
+    }
+
+    /// A pause that speech ended frees its speculation; while speech goes on, partial transcripts
+    /// of the utterance as heard so far, when due.
+    private mutating func followOpenUtterance() async {
+        guard let transcriber = setup.transcriber else { return }
+        let segmenter = chunkStep.segmenter
+        if pausing && !segmenter.isPausing {
+            pausing = false
+            if segmenter.isInSpeech { await transcriber.resumed() }
+        }
+        guard setup.partials, !pausing, !segmenter.isPausing, segmenter.isConfirmed,
+              let open = segmenter.openUtterance(),
+              await transcriber.partialDue(segmentID: nextSegmentID, audioStart: open.audioStart, position: segmenter.position)
+        else { return }
+        await transcriber.transcribePartial(open, segmentID: nextSegmentID, sampleRate: Self.sampleRate)
     }
 
     /// Level, speech probability and segmenter step for `chunk`, published as events.
@@ -142,6 +167,8 @@ struct CaptureLoop {
                                                 reason: utterance.endReason)))
         let (record, error) = try await setup.store.save(utterance, sampleRate: Self.sampleRate)
         report(error)
+        nextSegmentID = record.id + 1
+        pausing = false
         setup.events.publish(.segmentSaved(.init(segment: record)))
         let sinceSpeechEnd = Double(chunkStep.position - utterance.speechEnd) / rate
         await setup.transcriber?.enqueue(record, span: Speculation.Span(utterance), speechEnded: .now - .seconds(sinceSpeechEnd))

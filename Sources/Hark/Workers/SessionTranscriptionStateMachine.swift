@@ -21,6 +21,9 @@ struct SessionTranscriptionStateMachine {
         case retry(WorkerJob, after: Duration)
         /// Nothing is in flight any more: `drain` may return.
         case settled
+        /// The pause's speculation has its transcript while speech is still paused: worth showing
+        /// now, as the segment's probable text (see `PartialTranscriptSchedule.tentativeFinal`).
+        case tentativeFinal(segmentID: Int, span: Speculation.Span, Transcript)
     }
 
     /// A segment in flight: queued, running, or waiting for a retry.
@@ -89,7 +92,7 @@ struct SessionTranscriptionStateMachine {
 
     // MARK: Speculation
 
-    /// The id for the next pause's speculation, whose audio the caller writes.
+    /// The id for the next pause's speculation or partial transcript, whose audio the caller writes.
     mutating func nextSpeculation() -> Int {
         defer { nextSpeculationID -= 1 }
         return nextSpeculationID
@@ -144,7 +147,8 @@ struct SessionTranscriptionStateMachine {
         if var current = speculation, current.jobID == job.id {
             if isStart { current.started = true } else { current.outcome = outcome }
             speculation = current
-            return []
+            guard case .transcribed(let transcript) = outcome else { return [] }
+            return [.tentativeFinal(segmentID: current.segmentID, span: current.span, transcript)]
         }
         if !isStart, let dropped = abandoned.removeValue(forKey: job.id) { return [.discard(dropped.file)] }
         return []

@@ -14,6 +14,8 @@ struct Speculation {
     }
 
     let span: Span
+    /// The id its segment gets if the utterance ends here.
+    let segmentID: Int
     /// A negative job id, so results can never be mistaken for a segment's.
     let jobID: Int
     /// A scratch copy of the audio for the worker (not the session's durable segment file).
@@ -24,11 +26,11 @@ struct Speculation {
     var segment: SegmentRecord?
 
     /// Writes `utterance` as the segment file would hold it (16-bit PCM) into a scratch file.
-    static func write(_ utterance: Utterance, sampleRate: Int, jobID: Int) -> Speculation? {
+    static func write(_ utterance: Utterance, sampleRate: Int, jobID: Int, segmentID: Int) -> Speculation? {
         // A name of its own: several recorders (and job counters) may share a process.
         guard let bytes = try? WAVEncoder.pcm16(utterance.samples, sampleRate: sampleRate),
               let file = try? ScratchFolder.write(bytes, name: "speculative-\(UUID().uuidString).wav") else { return nil }
-        return Speculation(span: Span(utterance), jobID: jobID, file: file)
+        return Speculation(span: Span(utterance), segmentID: segmentID, jobID: jobID, file: file)
     }
 }
 

@@ -57,9 +57,16 @@ public struct WorkerJob: Sendable, Hashable {
     public var id: Int
     public var file: String
     public var attempts = 0
-    public init(id: Int, file: String) {
+    /// Best effort (a partial transcript): taken only by a worker that is idle at once, never
+    /// queued; stopped when an ordinary job needs its worker; not retried.
+    public var isPartial = false
+    /// Replaces the pool's `options` for this job.
+    public var options: TranscriptionOptions?
+    public init(id: Int, file: String, isPartial: Bool = false, options: TranscriptionOptions? = nil) {
         self.id = id
         self.file = file
+        self.isPartial = isPartial
+        self.options = options
     }
 }
 
@@ -99,7 +106,8 @@ public actor TranscriptionWorkerPool {
         (results, continuation) = AsyncStream.makeStream()
     }
 
-    /// Queues `job`; false when the in-memory queue is full or the pool is shutting down.
+    /// Queues `job`; false when the in-memory queue is full or the pool is shutting down, and for
+    /// a partial job when no worker is idle.
     @discardableResult
     public func submit(_ job: WorkerJob) -> Bool {
         guard let actions = machine.submit(job, now: .now) else { return false }
@@ -124,6 +132,9 @@ public actor TranscriptionWorkerPool {
 
     /// Jobs queued or running.
     public var outstanding: Int { machine.outstanding }
+
+    /// Whether a partial job submitted now would start (a ready worker is idle).
+    public var canStartPartial: Bool { machine.canStartPartial }
 
     /// The running workers' process ids (for diagnostics and fault tests).
     public var workerProcessIdentifiers: [Int32] { processes.keys.sorted().compactMap { processes[$0]?.pid } }
@@ -263,7 +274,7 @@ public actor TranscriptionWorkerPool {
             case .ended: return notReady("exited")
             }
             while let job = await self.nextJob(for: slot) {
-                let request = WorkerRequest.job(WorkerJobRequest(id: job.id, file: job.file, options: configuration.options,
+                let request = WorkerRequest.job(WorkerJobRequest(id: job.id, file: job.file, options: job.options ?? configuration.options,
                                                                  maxSeconds: configuration.maxAudioSeconds))
                 do {
                     _ = try await execution.standardInputWriter.write(request.encodedLine())

@@ -60,6 +60,9 @@ struct WorkerPoolStateMachine {
     /// Jobs queued or running.
     var outstanding: Int { pending.count + running.count }
 
+    /// Whether a partial job would start now: a ready worker idle, nothing queued.
+    var canStartPartial: Bool { !stopping && disabled == nil && pending.isEmpty && !waiting.isEmpty }
+
     /// Whether slots should keep workers running: not while stopping, nor while disabled.
     var wantsWorkers: Bool { !stopping && disabled == nil }
 
@@ -68,9 +71,17 @@ struct WorkerPoolStateMachine {
     /// A job to run; nil when the queue is full or the pool is stopping (the caller's durable
     /// queue keeps it). While transcription is disabled it fails at once, unless
     /// `recoveryInterval` has passed, when workers are tried again.
+    ///
+    /// Partial jobs yield to every other: one runs only if a ready worker is idle now (else nil:
+    /// skipped, never queued), and an ordinary job that finds every worker busy stops a partial.
     mutating func submit(_ job: WorkerJob, now: ContinuousClock.Instant) -> Actions? {
         guard !stopping, pending.count < settings.queueLimit else { return nil }
         var actions = Actions()
+        if job.isPartial {
+            guard canStartPartial else { return nil }
+            hand(job, &actions)
+            return actions
+        }
         if let disabled {
             guard now - disabled.since >= settings.recoveryInterval else {
                 actions.results.append((job, .failed(reason: disabled.error.message, code: disabled.error.code)))
@@ -158,6 +169,8 @@ struct WorkerPoolStateMachine {
         guard var job = running.removeValue(forKey: slot) else { return actions }
         if cancelled.remove(job.id) != nil {
             actions.results.append((job, .failed(reason: "cancelled", code: .cancelled)))
+        } else if job.isPartial {
+            actions.results.append((job, .failed(reason: reason, code: .cancelled)))   // superseded by the next one anyway
         } else if stopping {
             actions.results.append((job, .interrupted))
         } else {
@@ -211,7 +224,16 @@ struct WorkerPoolStateMachine {
             actions.wake.append((slot, job))
         } else {
             pending.append(job)
+            preemptPartial(&actions)
         }
+    }
+
+    /// A job waits while a partial holds a worker: that partial is stopped (one per waiting job).
+    private mutating func preemptPartial(_ actions: inout Actions) {
+        let partials = running.filter { $0.value.isPartial && !cancelled.contains($0.value.id) }
+        guard let (slot, partial) = partials.min(by: { $0.key < $1.key }) else { return }
+        cancelled.insert(partial.id)
+        if workers[slot]?.sent == partial.id { appendCancel(partial.id, slot, &actions) }
     }
 
     private mutating func take(_ job: WorkerJob, in slot: Int, _ actions: inout Actions) {

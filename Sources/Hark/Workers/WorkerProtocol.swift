@@ -5,10 +5,11 @@ import HarkCore
 /// per line ("\n" only; see `LineFramer`) on the worker's stdin (requests) and stdout (replies).
 ///
 /// worker → `{"type":"ready","version":2}` once its model is loaded, or `{"type":"fatal","error":…}` and exit;
-/// recorder → `{"type":"job","id":…,"file":…,"beamSize":…,"timestamps":…,"maxSeconds":…}`, one at a time;
+/// recorder → `{"type":"job","id":…,"file":…,"beamSize":…,"timestamps":…,"maxSeconds":…,"prefix":[…]}`, one at a time;
 /// recorder → `{"type":"cancel","id":…}` (version 2) while that job runs: the worker stops it early
 /// and answers `error` with code `cancelled`; a cancel for any other id is ignored;
-/// worker → `{"type":"result","id":…,"text":…,"segments":[…],…}` or `{"type":"error","id":…,"error":…}`.
+/// worker → `{"type":"result","id":…,"text":…,"segments":[…],"words":[…],…}` or `{"type":"error","id":…,"error":…}`.
+/// Fields a side does not know are ignored, so `prefix` and `words` need no new version.
 public enum WorkerProtocol {
     public static let version = 2
 }
@@ -26,6 +27,7 @@ public enum WorkerRequest: Sendable, Hashable {
             wire.beamSize = job.options.beamSize
             wire.timestamps = job.options.timestamps
             wire.maxSeconds = job.maxSeconds
+            wire.prefix = job.options.prefix.isEmpty ? nil : job.options.prefix
             return wire.encodedLine()
         case .cancel(let id):
             return WireMessage(type: .cancel, id: id).encodedLine()
@@ -41,8 +43,8 @@ public enum WorkerRequest: Sendable, Hashable {
             guard let file = wire.file else { return nil }
             let beam = min(max(wire.beamSize ?? 1, 1), WorkerJobRequest.maxBeamSize)
             let limit = wire.maxSeconds.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
-            return .job(WorkerJobRequest(id: id, file: file, options: TranscriptionOptions(beamSize: beam, timestamps: wire.timestamps ?? false),
-                                         maxSeconds: limit))
+            let options = TranscriptionOptions(beamSize: beam, timestamps: wire.timestamps ?? false, prefix: wire.prefix ?? [])
+            return .job(WorkerJobRequest(id: id, file: file, options: options, maxSeconds: limit))
         default: return nil
         }
     }
@@ -95,6 +97,7 @@ public enum WorkerReply: Sendable, Hashable {
             wire.averageLogProbability = transcript.averageLogProbability
             wire.isSilence = transcript.isSilence
             wire.processingTime = transcript.processingTime
+            wire.words = transcript.words.isEmpty ? nil : transcript.words
             return wire.encodedLine()
         case .failure(let id, let error):
             var wire = WireMessage(type: .error, id: id)
@@ -110,9 +113,10 @@ public enum WorkerReply: Sendable, Hashable {
         case .fatal: return .fatal(wire.error?.harkError ?? HarkError(.internalFailure, "the worker could not start"))
         case .result:
             guard let id = wire.id else { return nil }
-            let transcript = Transcript(text: wire.text ?? "", tokens: [], noSpeechProbability: wire.noSpeechProbability ?? 0,
+            var transcript = Transcript(text: wire.text ?? "", tokens: [], noSpeechProbability: wire.noSpeechProbability ?? 0,
                                         averageLogProbability: wire.averageLogProbability ?? 0, isSilence: wire.isSilence ?? false,
                                         processingTime: wire.processingTime ?? 0, segments: wire.segments ?? [])
+            transcript.words = wire.words ?? []
             return .result(id: id, transcript.validated())
         case .error:
             return .failure(id: wire.id, wire.error?.harkError ?? HarkError(.internalFailure, "the worker failed"))
@@ -143,12 +147,14 @@ private struct WireMessage: Codable {
     var beamSize: Int?
     var timestamps: Bool?
     var maxSeconds: Double?
+    var prefix: [Int]?
     var text: String?
     var segments: [TranscriptSegment]?
     var noSpeechProbability: Double?
     var averageLogProbability: Double?
     var isSilence: Bool?
     var processingTime: Double?
+    var words: [TranscriptWord]?
     var error: Failure?
 
     init(type: Kind, id: Int? = nil) {

@@ -2,8 +2,8 @@ import DequeModule
 
 /// The buffer of one event subscriber, as a value-type state machine (the lock lives in its storage).
 ///
-/// Policy: lossless events queue up to `limit`; meter events (`isCoalescable`) keep only the latest
-/// of each kind. Order is kept by sequence number, so a meter value is delivered where its newest
+/// Policy: lossless events queue up to `limit`; meter events and partial transcripts
+/// (`isCoalescable`) keep only the latest of each kind. Order is kept by sequence number, so a meter value is delivered where its newest
 /// version was published. If a subscriber lets `limit` lossless events pile up, it is ended with
 /// `eventConsumerTooSlow` after the buffered events: nothing is skipped silently, nothing grows
 /// without bound.
@@ -22,8 +22,8 @@ struct EventBufferStateMachine: ~Copyable {
 
     let limit: Int
     private var lossless: Deque<Entry> = []
-    private var latestLevel: Entry?
-    private var latestProbability: Entry?
+    /// The latest coalescable event of each kind, by `RecorderEvent.name`.
+    private var latest: [String: Entry] = [:]
     private var sequence: UInt64 = 0
     private var waiter: Continuation?
     private var terminal: Terminal?
@@ -49,10 +49,9 @@ struct EventBufferStateMachine: ~Copyable {
         }
         sequence += 1
         let entry = Entry(sequence: sequence, event: event)
-        switch event {
-        case .audioLevel: latestLevel = entry
-        case .speechDetected: latestProbability = entry
-        default:
+        if event.isCoalescable {
+            latest[event.name] = entry
+        } else {
             if lossless.count >= limit {
                 terminal = .failed(HarkError(.eventConsumerTooSlow, """
                     An event subscriber fell \(limit) events behind and was ended. Read events promptly \
@@ -103,8 +102,7 @@ struct EventBufferStateMachine: ~Copyable {
     /// Ends the stream now (the consumer was cancelled).
     mutating func cancel() -> Wake {
         lossless.removeAll()
-        latestLevel = nil
-        latestProbability = nil
+        latest.removeAll()
         terminal = .finished
         return takeWaiter()
     }
@@ -116,15 +114,11 @@ struct EventBufferStateMachine: ~Copyable {
     }
 
     private mutating func popOldest() -> RecorderEvent? {
-        let candidates = [lossless.first?.sequence, latestLevel?.sequence, latestProbability?.sequence]
-        guard let oldest = candidates.compactMap({ $0 }).min() else { return nil }
-        if lossless.first?.sequence == oldest { return lossless.removeFirst().event }
-        if latestLevel?.sequence == oldest {
-            defer { latestLevel = nil }
-            return latestLevel?.event
-        }
-        defer { latestProbability = nil }
-        return latestProbability?.event
+        let coalesced = latest.min { $0.value.sequence < $1.value.sequence }
+        if let first = lossless.first, first.sequence < coalesced?.value.sequence ?? .max { return lossless.removeFirst().event }
+        guard let coalesced else { return nil }
+        latest[coalesced.key] = nil
+        return coalesced.value.event
     }
 }
 

@@ -152,3 +152,33 @@ public struct TranscriptionFailed: Sendable, Hashable, Codable {
         self.attempts = attempts
     }
 }
+
+/// The utterance still being spoken, transcribed so far. `text` is `stable + unstable`: the stable
+/// part never changes or shrinks in later partials of the same segment; the unstable tail is the
+/// latest guess. The segment's `transcriptionComplete` replaces them all. May be coalesced to the
+/// latest partial.
+public struct TranscriptionPartial: Sendable, Hashable, Codable {
+    /// The id the utterance's saved segment gets (`segmentSaved`, `transcriptionComplete`).
+    public var segmentID: Int
+    /// The audio transcribed, in seconds since the recording started.
+    public var audioStart: Double
+    public var audioEnd: Double
+    public var stable: String
+    /// Starts with a space when it starts a new word.
+    public var unstable: String
+    /// Speech has paused and this is the transcription the segment will have if it ends here
+    /// (everything stable); more partials follow if speech resumes.
+    public var tentativeFinal: Bool
+
+    public init(segmentID: Int, audioStart: Double, audioEnd: Double, stable: String, unstable: String,
+                tentativeFinal: Bool = false) {
+        self.segmentID = segmentID
+        self.audioStart = audioStart
+        self.audioEnd = audioEnd
+        self.stable = stable
+        self.unstable = unstable
+        self.tentativeFinal = tentativeFinal
+    }
+
+    public var text: String { stable + unstable }
+}

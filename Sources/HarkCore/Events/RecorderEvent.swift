@@ -1,7 +1,8 @@
 /// Everything the recorder reports, in order, per session.
 ///
 /// Segment, lifecycle, error and transcription events are never dropped. `speechDetected` and
-/// `audioLevel` arrive once per 32 ms chunk and may be coalesced to the latest value.
+/// `audioLevel` arrive once per 32 ms chunk and may be coalesced to the latest value, and so may
+/// `transcriptionPartial`, which each newer partial supersedes.
 public enum RecorderEvent: Sendable, Hashable {
     case recordingStarted(RecordingStarted)
     case speechStarted(SpeechStarted)
@@ -14,11 +15,20 @@ public enum RecorderEvent: Sendable, Hashable {
     case recordingStopped(RecordingStopped)
     case recorderError(RecorderError)
     case transcriptionQueued(TranscriptionQueued)
+    case transcriptionPartial(TranscriptionPartial)
     case transcriptionComplete(TranscriptionComplete)
     case transcriptionFailed(TranscriptionFailed)
 
     /// Meter events that a slow consumer may see only the latest of.
     public var isCoalescable: Bool {
+        switch self {
+        case .speechDetected, .audioLevel, .transcriptionPartial: true
+        default: false
+        }
+    }
+
+    /// The per-chunk level and speech-probability events.
+    public var isMeter: Bool {
         switch self {
         case .speechDetected, .audioLevel: true
         default: false
@@ -39,6 +49,7 @@ public enum RecorderEvent: Sendable, Hashable {
         case .recordingStopped: "recordingStopped"
         case .recorderError: "recorderError"
         case .transcriptionQueued: "transcriptionQueued"
+        case .transcriptionPartial: "transcriptionPartial"
         case .transcriptionComplete: "transcriptionComplete"
         case .transcriptionFailed: "transcriptionFailed"
         }
@@ -64,6 +75,7 @@ extension RecorderEvent: Codable {
         case .recordingStopped(let e): try e.encode(to: encoder)
         case .recorderError(let e): try e.encode(to: encoder)
         case .transcriptionQueued(let e): try e.encode(to: encoder)
+        case .transcriptionPartial(let e): try e.encode(to: encoder)
         case .transcriptionComplete(let e): try e.encode(to: encoder)
         case .transcriptionFailed(let e): try e.encode(to: encoder)
         }
@@ -83,6 +95,7 @@ extension RecorderEvent: Codable {
         case "recordingStopped": self = .recordingStopped(try .init(from: decoder))
         case "recorderError": self = .recorderError(try .init(from: decoder))
         case "transcriptionQueued": self = .transcriptionQueued(try .init(from: decoder))
+        case "transcriptionPartial": self = .transcriptionPartial(try .init(from: decoder))
         case "transcriptionComplete": self = .transcriptionComplete(try .init(from: decoder))
         case "transcriptionFailed": self = .transcriptionFailed(try .init(from: decoder))
         default:

@@ -54,6 +54,19 @@ public struct Segmenter: Sendable {
     /// True while an utterance (confirmed or not) is open.
     public var isInSpeech: Bool { phase == .speech }
 
+    /// True while an open utterance has lasted `minSpeech`: it will be saved.
+    public var isConfirmed: Bool { phase == .speech && confirmed }
+
+    /// True while an open utterance's latest chunks were quiet (the hangover may end it).
+    public var isPausing: Bool { phase == .speech && silenceRun > 0 }
+
+    /// The confirmed utterance as heard so far, every sample of it (for partial transcripts).
+    public func openUtterance() -> Utterance? {
+        guard isConfirmed else { return nil }
+        return Utterance(samples: utterance, audioStart: utteranceStart, speechStart: speechStart,
+                         speechEnd: lastVoicedEnd, endReason: .stopped)
+    }
+
     /// Feeds one chunk and its speech probability.
     public mutating func process(_ chunk: UnsafeBufferPointer<Float>, probability: Float,
                                  thresholds: VADThresholds) -> SegmenterStep {

@@ -26,11 +26,13 @@ extension Transcript {
     /// Every number made safe (see `TranscriptLimits`): probabilities in 0...1, times and
     /// durations finite and non-negative.
     public func validated() -> Transcript {
-        Transcript(text: text, tokens: tokens,
+        var safe = Transcript(text: text, tokens: tokens,
                    noSpeechProbability: TranscriptLimits.clamp(noSpeechProbability, to: 0...1),
                    averageLogProbability: TranscriptLimits.clamp(averageLogProbability, to: -1e6...0),
                    isSilence: isSilence,
                    processingTime: TranscriptLimits.seconds(processingTime),
                    segments: segments.map { $0.validated() })
+        safe.words = words
+        return safe
     }
 }

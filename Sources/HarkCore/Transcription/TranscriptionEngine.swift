@@ -11,11 +11,16 @@ public struct TranscriptionOptions: Sendable, Hashable, Codable {
     public var threads: Int?
     /// Ask the model for segment timestamps (Whisper's timestamp tokens) instead of plain text.
     public var timestamps: Bool
+    /// Text tokens the transcript must begin with (faster-whisper's `prefix`, as token ids): the
+    /// decoder reads them as if it had chosen them and goes on from there. A partial transcript
+    /// passes its stable words, so that they stay what they are.
+    public var prefix: [Int]
 
-    public init(beamSize: Int = 1, threads: Int? = nil, timestamps: Bool = false) {
+    public init(beamSize: Int = 1, threads: Int? = nil, timestamps: Bool = false, prefix: [Int] = []) {
         self.beamSize = beamSize
         self.threads = threads
         self.timestamps = timestamps
+        self.prefix = prefix
     }
 }
 
@@ -32,6 +37,8 @@ public struct Transcript: Sendable, Hashable, Codable {
     public var processingTime: Double
     /// Timed segments, relative to the start of the audio (one spanning it all without timestamps).
     public var segments: [TranscriptSegment]
+    /// The text as words with the tokens that spell them (empty from engines without tokens).
+    public var words: [TranscriptWord] = []
 
     public init(text: String, tokens: [Int], noSpeechProbability: Double, averageLogProbability: Double,
                 isSilence: Bool, processingTime: Double, segments: [TranscriptSegment] = []) {
@@ -57,3 +64,15 @@ public struct TranscriptSegment: Sendable, Hashable, Codable {
     }
 }
 
+
+/// One word of a transcript: its text as it appears in `Transcript.text` (with the space before
+/// it, if any, and punctuation that follows it) and the model's tokens for it.
+public struct TranscriptWord: Sendable, Hashable, Codable {
+    public var text: String
+    public var tokens: [Int]
+
+    public init(text: String, tokens: [Int]) {
+        self.text = text
+        self.tokens = tokens
+    }
+}

@@ -48,7 +48,7 @@ struct TUICommand: AsyncParsableCommand {
         if let device { configuration.input = .device(DeviceSelector(argument: device)) }
         if let out { configuration.sessionsDirectory = URL(fileURLWithPath: out, isDirectory: true) }
         configuration.vadMode = vad
-        utterance.apply(to: &configuration)
+        utterance.apply(to: &configuration, partialsByDefault: true)
         if transcribe {
             // The TUI owns the screen: a missing model is shown inside it rather than printed.
             configuration.transcription = try? WorkerSetup.configuration(model: model, workers: nil, quiet: true)

@@ -24,6 +24,8 @@ struct TUIModel: Sendable {
     var speechProbability: Float = 0
     var inSpeech = false
     var segments: [Segment] = []
+    /// The utterance being spoken, as its latest partial transcript has it.
+    var partial: TranscriptionPartial?
     var warnings: [String] = []         // newest last, a few kept
     var message: String?
     var droppedSeconds = 0.0
@@ -38,6 +40,7 @@ struct TUIModel: Sendable {
             device = e.source
             vadMode = e.vadMode
             segments = []
+            partial = nil
             droppedSeconds = 0
         case .audioLevel(let e):
             levelDecibels = e.rms > 0 ? max(-90, 20 * log10(e.rms)) : -90
@@ -50,12 +53,16 @@ struct TUIModel: Sendable {
                                     state: s.state == .saved ? "saved" : "unsaved", text: ""))
         case .transcriptionQueued(let e):
             update(e.segmentID) { $0.state = "queued" }
+        case .transcriptionPartial(let e):
+            partial = e
         case .transcriptionComplete(let e):
+            if partial?.segmentID == e.segmentID { partial = nil }
             update(e.segmentID) {
                 $0.state = "done"
                 $0.text = e.text.isEmpty ? "(no speech)" : e.text
             }
         case .transcriptionFailed(let e):
+            if partial?.segmentID == e.segmentID { partial = nil }
             update(e.segmentID) { $0.state = "failed"; $0.text = e.reason }
             warn("segment #\(e.segmentID) not transcribed: \(e.reason)")
         case .vadModeChanged(let e):
@@ -69,6 +76,7 @@ struct TUIModel: Sendable {
         case .recordingStopped(let e):
             recording = false
             startedAt = nil
+            partial = nil
             message = "Stopped: \(e.summary.segmentCount) segments in \(e.summary.sessionPath)"
         case .speechStarted, .speechEnded:
             break

@@ -65,8 +65,9 @@ struct TUIScreen {
         }
         put(3, 6 + width, String(format: " %5.2f %@", model.speechProbability, model.inSpeech ? "SPEECH" : "silence"), columns - 6 - width)
 
-        // Segments, newest at the bottom, wrapped text cut to the width.
-        let top = 5, bottom = rows - 3
+        // Segments, newest at the bottom, wrapped text cut to the width; under them the utterance
+        // being spoken, growing (stable words normal, the unstable tail dim).
+        let top = 5, bottom = rows - 3 - (model.partial == nil ? 0 : 1)
         let shown = model.displayedSegments.suffix(max(0, bottom - top))
         for (row, segment) in shown.enumerated() {
             let head = String(format: "#%-3d ", segment.id) + formatTime(segment.start)
@@ -75,7 +76,18 @@ struct TUIScreen {
             let pair: Pair = segment.state == "done" ? .done : (segment.state == "failed" ? .warning : .dim)
             with(pair) { put(top + row, head.count, segment.text, columns - head.count) }
         }
-        if model.segments.isEmpty {
+        if let partial = model.partial {
+            let row = top + shown.count, head = String(format: "#%-3d ", partial.segmentID) + "» "
+            put(row, 0, head, columns)
+            let room = columns - head.count
+            // The newest words stay in view: a long utterance loses its start first.
+            let text = partial.stable + partial.unstable
+            let cut = max(0, text.count - room)
+            let stableShown = String(partial.stable.dropFirst(cut))
+            let unstableShown = String(partial.unstable.dropFirst(max(0, cut - partial.stable.count)))
+            put(row, head.count, stableShown, room)
+            dim { put(row, head.count + stableShown.count, unstableShown, room - stableShown.count) }
+        } else if model.segments.isEmpty {
             with(.dim) { put(top, 0, model.recording ? "Listening… utterances appear here." : "Press SPACE to record.", columns) }
         }
 
@@ -100,6 +112,12 @@ struct TUIScreen {
             used += 1
         }
         _ = mvaddstr(Int32(row), Int32(column), fitted)
+    }
+
+    private func dim(_ body: () -> Void) {
+        _ = attron(hark_attr_dim())
+        body()
+        _ = attroff(hark_attr_dim())
     }
 
     private func with(_ pair: Pair, bold: Bool = false, _ body: () -> Void) {
