@@ -27,7 +27,7 @@ test: test-unit test-tsan fuzz-smoke
 # is consumed in bursts and the moment of a signal loses its meaning. Suites that play into the one
 # virtual microphone run one after another, or they would hear each other.
 TIMED_TESTS := RecordCommandTests|ResumeCommandTests|OpenUtteranceTests|RemoteEngineTests|WorkerWarmUpTests|SessionLockTests
-MICROPHONE_TESTS := LiveCaptureTests LiveTranscriptionTests TUITests ServeCommandTests
+MICROPHONE_TESTS := LiveCaptureTests LiveTranscriptionTests TUITests ServeCommandTests PartialTranscriptLiveTests
 
 test-unit: build models ## every test, including live capture through the virtual microphone
 	scripts/virtual-mic.sh start

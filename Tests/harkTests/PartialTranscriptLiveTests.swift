@@ -1,0 +1,53 @@
+import Foundation
+import Hark
+import Testing
+
+/// Partial transcripts as a user gets them: speech played into the virtual microphone, the built
+/// `hark record --json` listening, its events read back.
+@Suite(.serialized, .enabled(if: TranscribeCommandTests.modelInstalled, "run `make models`"))
+struct PartialTranscriptLiveTests {
+    @Test func partialsGrowWhileSpeakingAndTheFinalsReplaceThem() async throws {
+        try await TUITests.startMicrophone()
+        let out = try temporaryFolder("partials")
+        let recorder = try HarkProcess(["record", "--json", "--out", out.path], environment: ["PULSE_RUNTIME_PATH": TUITests.pulse])
+        try await recorder.waitForOutput("recordingStarted")
+        let played = try await Tmux.runProcess(HarkProcess.repository.appendingPathComponent("scripts/virtual-mic.sh").path,
+                                                   ["play", HarkProcess.speech], environment: ["PULSE_RUNTIME_PATH": TUITests.pulse])
+        #expect(played == 0)
+        try await Task.sleep(for: .seconds(1))
+        recorder.interrupt()
+        #expect(try await recorder.exitStatus() == 0)
+
+        let events = recorder.stdout.split(separator: "\n").compactMap { try? JSON.decoder.decode(RecorderEvent.self, from: Data($0.utf8)) }
+        var partials: [Int: [TranscriptionPartial]] = [:], endedAt: [Int: Int] = [:], finals: [Int: String] = [:]
+        var pendingEnd: Int?
+        for (index, event) in events.enumerated() {
+            switch event {
+            case .transcriptionPartial(let p):
+                #expect(finals[p.segmentID] == nil, "no partial after its segment's final")
+                partials[p.segmentID, default: []].append(p)
+            case .speechEnded: pendingEnd = index
+            case .segmentSaved(let e): endedAt[e.segment.id] = pendingEnd ?? index
+            case .transcriptionComplete(let e): finals[e.segmentID] = e.text
+            case .audioDropped(let e): Issue.record("audio dropped: \(e.frames) frames")
+            default: break
+            }
+        }
+        #expect(finals.count == 4, "four sentences, four finals")
+        for (id, list) in partials.sorted(by: { $0.key < $1.key }) {
+            print("segment \(id): \(list.map { "[\($0.stable)|\($0.unstable)]" }.joined(separator: " ")) → \(finals[id] ?? "-")")
+            // Stable text only grows.
+            for (earlier, later) in zip(list, list.dropFirst()) {
+                #expect(later.stable.hasPrefix(earlier.stable), "'\(earlier.stable)' then '\(later.stable)'")
+                #expect(later.audioEnd >= earlier.audioEnd)
+            }
+        }
+        // Text arrives while the speaker is still speaking: before the VAD says the utterance ended.
+        let duringSpeech = events.indices.filter { index in
+            guard case .transcriptionPartial(let p) = events[index], !p.tentativeFinal, let end = endedAt[p.segmentID] else { return false }
+            return index < end
+        }
+        #expect(Set(duringSpeech.compactMap { if case .transcriptionPartial(let p) = events[$0] { p.segmentID } else { nil } }).count >= 3,
+                "partials during speech in most utterances")
+    }
+}
