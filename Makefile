@@ -117,13 +117,15 @@ bench-whisper: reference-env models  ## Whisper wall time: Hark vs faster-whispe
 LATENCY_SECONDS ?= 172
 LATENCY_BEAM ?= 5
 
-bench-latency: deps models  ## live end-of-speech → transcript latency over 24 utterances (virtual mic), RSS
+bench-latency: deps models  ## live end-of-speech → text latency over 24 utterances (virtual mic), partials off then on, RSS, CPU
 	$(SWIFT) build -c release --product hark-benchmarks && $(SWIFT) build -c release --product hark
 	python3 scripts/make-latency-script.py
 	scripts/virtual-mic.sh start
-	( sleep 1; for i in $$(seq $$(( $(LATENCY_SECONDS) / 168 ))); do PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} \
-		scripts/virtual-mic.sh play .build/bench/latency.wav; done ) & \
-		PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} $(BENCH) latency $(LATENCY_SECONDS) $$PWD/.build/release/hark $(LATENCY_BEAM) .build/bench/latency.json $(LATENCY_FLAGS); wait
+	for partials in "" --partials; do \
+		( sleep 1; for i in $$(seq $$(( $(LATENCY_SECONDS) / 168 ))); do PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} \
+			scripts/virtual-mic.sh play .build/bench/latency.wav; done ) & \
+		PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} $(BENCH) latency $(LATENCY_SECONDS) $$PWD/.build/release/hark $(LATENCY_BEAM) \
+			.build/bench/latency.json $(LATENCY_FLAGS) $$partials || exit 1; wait; done
 
 fixtures:        ## regenerate Tests/Fixtures/speech.wav and its known speech regions (espeak-ng)
 	python3 scripts/make-speech-fixture.py

@@ -25,6 +25,8 @@ enum LatencyBenchmark {
         /// Per 10 s of stream time, the least (wall − stream time) of its `audioLevel` events.
         var offsets: [Int: Double] = [:]
         var dropped = 0
+        /// Partial transcripts per segment, with the wall time each arrived.
+        var partials: [Int: [(time: Double, event: TranscriptionPartial)]] = [:]
 
         /// Wall time (since the benchmark started) of stream time `time`, by its window's offset
         /// (about 300 events each), else the previous window's.
@@ -35,7 +37,8 @@ enum LatencyBenchmark {
     }
 
     static func run(seconds: Double, worker: String, beam: Int, script path: String?, speculate: Bool,
-                    endSilence: Double? = nil, padding: Double? = nil, instantWorker: Bool = false) async throws {
+                    endSilence: Double? = nil, padding: Double? = nil, instantWorker: Bool = false,
+                    partials: Bool = false) async throws {
         let script = try path.map { try JSONDecoder().decode(Script.self, from: Data(contentsOf: URL(fileURLWithPath: $0))) }
         var configuration = RecorderConfiguration()
         configuration.sessionsDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("hark-latency-\(UUID().uuidString)")
@@ -46,6 +49,7 @@ enum LatencyBenchmark {
         workers.options = TranscriptionOptions(beamSize: beam)
         configuration.transcription = workers
         configuration.speculativeTranscription = speculate
+        if partials { configuration.partialTranscripts = PartialTranscriptConfiguration() }
         if let endSilence { configuration.segmenter.endSilence = endSilence }
         if let padding { configuration.segmenter.padding = padding }
         let recorder = AsyncRecorderBackend(configuration: configuration)
@@ -65,6 +69,7 @@ enum LatencyBenchmark {
                     t.speechEnd[e.segment.id] = e.segment.speechEnd
                     t.saved[e.segment.id] = now()
                 case .transcriptionComplete(let e): t.done[e.segmentID] = now(); t.texts[e.segmentID] = e.text
+                case .transcriptionPartial(let e): t.partials[e.segmentID, default: []].append((now(), e))
                 case .audioDropped(let e): t.dropped += e.frames
                 case .recordingStopped: return t
                 default: break
@@ -73,22 +78,80 @@ enum LatencyBenchmark {
             return t
         }
         try await recorder.start()
+        let cpuAtStart = processCPUTime()
         try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
         let rss = residentMegabytes(of: ProcessInfo.processInfo.processIdentifier)
         let workerRSS = childProcesses().map(residentMegabytes(of:)).reduce(0, +)
+        let recorderCPU = (processCPUTime() - cpuAtStart) / seconds
+        let workerCPU = childProcesses().map(cpuSeconds(of:)).reduce(0, +) / seconds
         let summary = try await recorder.stop()
         let t = try await collecting.value
         let fromVAD = t.done.compactMap { id, done in t.speechEnd[id].map { done - t.wall($0) } }.sorted()
         let fromSaved = t.done.compactMap { id, done in t.saved[id].map { done - $0 } }.sorted()
         func p(_ v: [Double], _ q: Double) -> String { v.isEmpty ? "-" : format(percentile(v, q) * 1000, 0) }
-        print("latency: \(format(seconds, 0)) s live, beam \(beam), speculation \(speculate ? "on" : "off"),\(instantWorker ? " instant worker (no transcription)," : "") end silence \(configuration.segmenter.endSilence) s, padding \(configuration.segmenter.padding) s, \(summary.segmentCount) segments, \(t.done.count) transcribed, \(summary.droppedFrames) frames dropped (events: \(t.dropped))")
+        print("latency: \(format(seconds, 0)) s live, beam \(beam), speculation \(speculate ? "on" : "off"), partials \(partials ? "on" : "off"),\(instantWorker ? " instant worker (no transcription)," : "") end silence \(configuration.segmenter.endSilence) s, padding \(configuration.segmenter.padding) s, \(summary.segmentCount) segments, \(t.done.count) transcribed, \(summary.droppedFrames) frames dropped (events: \(t.dropped))")
         if let script {
             let (fromInput, matched, errors) = inputLatencies(t, script: script)
-            print("  end of sound in the input → text: p50 \(p(fromInput, 0.5)) ms, p95 \(p(fromInput, 0.95)) ms, max \(p(fromInput, 1)) ms (\(fromInput.count) of \(matched) matched utterances; word error rate \(format(errors * 100, 1)) %)")
+            print("  end of sound in the input → final text: p50 \(p(fromInput, 0.5)) ms, p95 \(p(fromInput, 0.95)) ms, max \(p(fromInput, 1)) ms (\(fromInput.count) of \(matched) matched utterances; word error rate of finals \(format(errors * 100, 1)) %)")
+            if partials {
+                let live = partialFigures(t, script: script)
+                print("  speech start in the input → first partial: p50 \(p(live.firstPartial, 0.5)) ms, p95 \(p(live.firstPartial, 0.95)) ms (\(live.firstPartial.count) utterances)")
+                print("  end of sound → text visible (a partial or the final with ≥ 80 % of the final's words): p50 \(p(live.visible, 0.5)) ms, p95 \(p(live.visible, 0.95)) ms, max \(p(live.visible, 1)) ms")
+                print("  partials per utterance: \(format(live.perUtterance, 1)) (\(live.tentative) tentative finals); stable words later revised: \(live.revised)")
+            }
         }
         print("  VAD end of speech → text: p50 \(p(fromVAD, 0.5)) ms, p95 \(p(fromVAD, 0.95)) ms, max \(p(fromVAD, 1)) ms")
         print("  segment saved → text: p50 \(p(fromSaved, 0.5)) ms, p95 \(p(fromSaved, 0.95)) ms")
-        print("  RSS at the end: recorder \(format(rss, 0)) MB, workers \(format(workerRSS, 0)) MB")
+        print("  RSS at the end: recorder \(format(rss, 0)) MB, workers \(format(workerRSS, 0)) MB; CPU: recorder \(format(recorderCPU * 100, 1)) %, workers \(format(workerCPU * 100, 1)) % of one core")
+    }
+
+    /// Per matched utterance: speech start → first partial; end of sound → the first partial or
+    /// final holding ≥ 80 % of the final's words (negative: before the sound ended); partials per
+    /// utterance; tentative finals; stable words that a later partial of the segment lost.
+    static func partialFigures(_ t: Timing, script: Script) -> (firstPartial: [Double], visible: [Double], perUtterance: Double,
+                                                               tentative: Int, revised: Int) {
+        let pairs = matchedPairs(t, script: script)
+        var first: [Double] = [], visible: [Double] = [], counts: [Int] = [], tentative = 0, revised = 0
+        for pair in pairs {
+            let list = t.partials[pair.id] ?? []
+            counts.append(list.count)
+            tentative += list.filter { $0.event.tentativeFinal }.count
+            for (earlier, later) in zip(list, list.dropFirst()) where !later.event.stable.hasPrefix(earlier.event.stable) {
+                revised += earlier.event.stable.split(separator: " ").count
+            }
+            if let firstPartial = list.first { first.append(firstPartial.time - t.wall(pair.line.start + pair.offset)) }
+            guard let done = t.done[pair.id] else { continue }
+            let final = words(t.texts[pair.id] ?? "")
+            let shown = list.first { commonWords(words($0.event.text), final) * 5 >= final.count * 4 }?.time ?? done
+            visible.append(min(shown, done) - t.wall(pair.line.end + pair.offset))
+        }
+        return (first.sorted(), visible.sorted(), counts.isEmpty ? 0 : Double(counts.reduce(0, +)) / Double(counts.count), tentative, revised)
+    }
+
+    static func words(_ text: String) -> [String] {
+        text.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "'" }.map(String.init)
+    }
+
+    /// Longest common subsequence of two word lists.
+    static func commonWords(_ a: [String], _ b: [String]) -> Int {
+        guard !a.isEmpty, !b.isEmpty else { return 0 }
+        var row = [Int](repeating: 0, count: b.count + 1)
+        for word in a {
+            var diagonal = 0
+            for j in 1...b.count {
+                let above = row[j]
+                row[j] = word == b[j - 1] ? diagonal + 1 : max(row[j], row[j - 1])
+                diagonal = above
+            }
+        }
+        return row[b.count]
+    }
+
+    static func cpuSeconds(of pid: Int32) -> Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return 0 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// Latencies from the script's ends of sound, and the word error rate over matched utterances.
@@ -96,6 +159,20 @@ enum LatencyBenchmark {
     /// takes the first of the next three lines whose length is within 0.4 s of its speech, so a
     /// split, merged or missed utterance costs its own pair and not every pair after it.
     static func inputLatencies(_ t: Timing, script: Script) -> ([Double], Int, Double) {
+        let pairs = matchedPairs(t, script: script)
+        var latencies: [Double] = [], words = 0, wrong = 0
+        for pair in pairs {
+            guard let done = t.done[pair.id] else { continue }
+            latencies.append(done - t.wall(pair.line.end + pair.offset))
+            let (errors, said) = TestSupport.wordErrors(heard: t.texts[pair.id] ?? "", said: pair.line.text)
+            words += said
+            wrong += errors
+        }
+        return (latencies.sorted(), pairs.count, words == 0 ? 0 : Double(wrong) / Double(words))
+    }
+
+    /// Segments paired with script lines, and the offset (stream − script time) of the pair's play.
+    static func matchedPairs(_ t: Timing, script: Script) -> [(id: Int, line: Script.Line, offset: Double)] {
         let lines = script.speech
         var pairs: [(id: Int, line: Script.Line, play: Int)] = []
         var next = 0   // lines heard so far, over all plays
@@ -114,15 +191,7 @@ enum LatencyBenchmark {
         for play in Set(pairs.map(\.play)) {
             offsets[play] = percentile(pairs.filter { $0.play == play }.map { t.speechStart[$0.id]! - $0.line.start }.sorted(), 0.5)
         }
-        var latencies: [Double] = [], words = 0, wrong = 0
-        for pair in pairs {
-            guard let done = t.done[pair.id] else { continue }
-            latencies.append(done - t.wall(pair.line.end + offsets[pair.play]!))
-            let (errors, said) = TestSupport.wordErrors(heard: t.texts[pair.id] ?? "", said: pair.line.text)
-            words += said
-            wrong += errors
-        }
-        return (latencies.sorted(), pairs.count, words == 0 ? 0 : Double(wrong) / Double(words))
+        return pairs.map { ($0.id, $0.line, offsets[$0.play]!) }
     }
 
     static func residentMegabytes(of pid: Int32) -> Double {

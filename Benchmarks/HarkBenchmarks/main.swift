@@ -3,7 +3,7 @@
 //   hark-benchmarks consumer FILE     the consumer's CPU per second of device-format audio
 //   hark-benchmarks live SECONDS      process CPU while recording from the default input
 //   hark-benchmarks silero MODEL FILE Silero VAD µs per chunk, streaming and batch, allocations
-//   hark-benchmarks latency SECONDS HARK BEAM [SCRIPT.json] [--no-speculation] [--end-silence S] [--padding S] [--instant-worker]   live end-of-speech → transcript latency, RSS
+//   hark-benchmarks latency SECONDS HARK BEAM [SCRIPT.json] [--no-speculation] [--end-silence S] [--padding S] [--instant-worker] [--partials]   live end-of-speech → transcript latency, RSS
 //   hark-benchmarks whisper THREADS BEAM MODELDIR FILE…  Whisper wall time per file, tokens, peak RSS
 // Run through `make bench` (release build). Timings come from the shared, noisy machine: read the
 // ratios, and the spread between repeats.
@@ -25,13 +25,13 @@ do {
                                        script: extra.first { $0.hasSuffix(".json") },
                                        speculate: !extra.contains("--no-speculation"),
                                        endSilence: value(after: "--end-silence", in: extra), padding: value(after: "--padding", in: extra),
-                                       instantWorker: extra.contains("--instant-worker"))
+                                       instantWorker: extra.contains("--instant-worker"), partials: extra.contains("--partials"))
     case "silero" where arguments.count == 3: try SileroBenchmark.run(model: arguments[1], file: arguments[2])
     case "whisper" where arguments.count >= 5:
         try WhisperBenchmark.run(model: arguments[3], files: Array(arguments.dropFirst(4)), threads: Int(arguments[1]) ?? 2,
                                  beam: Int(arguments[2]) ?? 1)
     default:
-        print("usage: hark-benchmarks callback | consumer FILE | live [SECONDS] | silero MODEL FILE16K | whisper THREADS BEAM MODELDIR FILE16K... | latency SECONDS HARK BEAM [SCRIPT.json] [--no-speculation] [--end-silence S] [--padding S] [--instant-worker]")
+        print("usage: hark-benchmarks callback | consumer FILE | live [SECONDS] | silero MODEL FILE16K | whisper THREADS BEAM MODELDIR FILE16K... | latency SECONDS HARK BEAM [SCRIPT.json] [--no-speculation] [--end-silence S] [--padding S] [--instant-worker] [--partials]")
         exit(2)
     }
 } catch {

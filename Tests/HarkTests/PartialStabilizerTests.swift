@@ -19,16 +19,16 @@ import Testing
 
     @Test func aWordIsStableOnceTwoHypothesesAgreeAndAWordFollowsIt() {
         var stabilizer = PartialStabilizer()
-        let value1 = stabilizer.receive(Self.words("please save"))
-        #expect(value1 == .init(stable: "", unstable: "please save"))
-        let value2 = stabilizer.receive(Self.words("please save memory"))
-        #expect(value2 == .init(stable: "please save", unstable: " memory"))
+        let split1 = stabilizer.receive(Self.words("please save"))
+        #expect(split1 == .init(stable: "", unstable: "please save"))
+        let split2 = stabilizer.receive(Self.words("please save memory"))
+        #expect(split2 == .init(stable: "please save", unstable: " memory"))
         #expect(stabilizer.prefix == [0, 1])
         // Disagreement on the tail keeps it unstable.
-        let value3 = stabilizer.receive(Self.words("please save my memory"))
-        #expect(value3 == .init(stable: "please save", unstable: " my memory"))
-        let value4 = stabilizer.receive(Self.words("please save my memory where"))
-        #expect(value4 == .init(stable: "please save my memory", unstable: " where"))
+        let split3 = stabilizer.receive(Self.words("please save my memory"))
+        #expect(split3 == .init(stable: "please save", unstable: " my memory"))
+        let split4 = stabilizer.receive(Self.words("please save my memory where"))
+        #expect(split4 == .init(stable: "please save my memory", unstable: " where"))
     }
 
     @Test func theLastWordWaitsEvenWhenBothHypothesesEndWithIt() {
@@ -46,10 +46,10 @@ import Testing
         // " memory" + "." is one word in the new hypothesis: its "." is the tail's first word.
         let grown = [TranscriptWord(text: " please", tokens: [0]), TranscriptWord(text: " save", tokens: [1]),
                      TranscriptWord(text: " memory.", tokens: [2, 9]), TranscriptWord(text: " where", tokens: [3])]
-        let value5 = stabilizer.receive(grown)
-        #expect(value5 == .init(stable: "please save memory", unstable: ". where"))
-        let value6 = stabilizer.receive(grown)
-        #expect(value6 == .init(stable: "please save memory.", unstable: " where"))
+        let split5 = stabilizer.receive(grown)
+        #expect(split5 == .init(stable: "please save memory", unstable: ". where"))
+        let split6 = stabilizer.receive(grown)
+        #expect(split6 == .init(stable: "please save memory.", unstable: " where"))
     }
 
     @Test func aHypothesisThatContradictsTheStableWordsChangesNothingStable() {
@@ -65,17 +65,17 @@ import Testing
         var stabilizer = PartialStabilizer()
         _ = stabilizer.receive(Self.words("please save"))
         _ = stabilizer.receive(Self.words("please save memory"))
-        let value7 = stabilizer.receiveTentativeFinal(Self.words("please save memory where I say today."))
-        #expect(value7 ==
+        let split7 = stabilizer.receiveTentativeFinal(Self.words("please save memory where I say today."))
+        #expect(split7 ==
                 .init(stable: "please save memory where I say today.", unstable: ""))
         // Speech resumed: hypotheses go on from all of it.
-        let value8 = stabilizer.receive(Self.words("please save memory where I say today. my"))
-        #expect(value8.stable == "please save memory where I say today.")
+        let split8 = stabilizer.receive(Self.words("please save memory where I say today. my"))
+        #expect(split8.stable == "please save memory where I say today.")
         var other = PartialStabilizer()
         _ = other.receive(Self.words("please save"))
         _ = other.receive(Self.words("please save memory"))
-        let value9 = other.receiveTentativeFinal(Self.words("police save memory"))
-        #expect(value9 == .init(stable: "please save", unstable: " memory"))
+        let split9 = other.receiveTentativeFinal(Self.words("police save memory"))
+        #expect(split9 == .init(stable: "please save", unstable: " memory"))
     }
 
     /// Whatever the hypotheses, stable text only ever grows: each is a prefix of the next.

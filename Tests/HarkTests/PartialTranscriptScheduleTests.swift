@@ -10,6 +10,13 @@ import Testing
         PartialTranscriptSchedule(settings: .init(interval: Int(interval * Double(rate)), sampleRate: rate,
                                                   options: TranscriptionOptions(beamSize: 1)))
     }
+    /// Partial -1 of segment 1's first half second is running.
+    static func partialInFlight() -> PartialTranscriptSchedule {
+        var schedule = schedule()
+        _ = schedule.isDue(segmentID: 1, audioStart: 0, position: 8_000)
+        _ = schedule.start(jobID: -1, file: file(1), segmentID: 1, audioStart: 0, audioEnd: 8_000)
+        return schedule
+    }
     static func file(_ id: Int) -> URL { URL(fileURLWithPath: "/scratch/partial\(id).wav") }
     static func transcript(_ sentence: String) -> WorkerOutcome {
         var transcript = Transcript(text: sentence, tokens: [], noSpeechProbability: 0, averageLogProbability: -0.2,
@@ -23,23 +30,23 @@ import Testing
 
     @Test func aPartialIsDueAfterEachIntervalOfNewAudioWithOneInFlight() {
         var schedule = Self.schedule()
-        let value1 = schedule.isDue(segmentID: 1, audioStart: 0, position: 7_999)
-        #expect(!value1)
-        let value2 = schedule.isDue(segmentID: 1, audioStart: 0, position: 8_000)
-        #expect(value2)
+        let answer1 = schedule.isDue(segmentID: 1, audioStart: 0, position: 7_999)
+        #expect(!answer1)
+        let answer2 = schedule.isDue(segmentID: 1, audioStart: 0, position: 8_000)
+        #expect(answer2)
         let start = schedule.start(jobID: -1, file: Self.file(1), segmentID: 1, audioStart: 0, audioEnd: 8_000)
         guard case .submit(let job)? = start.first else { Issue.record("submitted"); return }
         #expect(job.isPartial && job.options?.prefix == [] && job.options?.beamSize == 1)
-        let value3 = schedule.isDue(segmentID: 1, audioStart: 0, position: 30_000)
-        #expect(!value3, "one in flight")
+        let answer3 = schedule.isDue(segmentID: 1, audioStart: 0, position: 30_000)
+        #expect(!answer3, "one in flight")
         let result = schedule.received(jobID: -1, Self.transcript("please save"))
         #expect(result.first == .discard(Self.file(1)))
         #expect(Self.published(result).map(\.text) == ["please save"])
         #expect(Self.published(result).first.map { ($0.audioStart, $0.audioEnd) } ?? (0, 0) == (0, 0.5))
-        let value4 = schedule.isDue(segmentID: 1, audioStart: 0, position: 15_999)
-        #expect(!value4)
-        let value5 = schedule.isDue(segmentID: 1, audioStart: 0, position: 16_000)
-        #expect(value5)
+        let answer4 = schedule.isDue(segmentID: 1, audioStart: 0, position: 15_999)
+        #expect(!answer4)
+        let answer5 = schedule.isDue(segmentID: 1, audioStart: 0, position: 16_000)
+        #expect(answer5)
     }
 
     @Test func theNextPartialDecodesFromTheStableWords() {
@@ -58,8 +65,8 @@ import Testing
 
     @Test func aPartialWithoutAWorkerForAWholeIntervalIsSkippedNotQueued() {
         var schedule = Self.schedule()
-        let value6 = schedule.isDue(segmentID: 1, audioStart: 0, position: 8_000)
-        #expect(value6)
+        let answer6 = schedule.isDue(segmentID: 1, audioStart: 0, position: 8_000)
+        #expect(answer6)
         schedule.blocked(at: 8_000)
         schedule.blocked(at: 12_000)
         #expect(schedule.skipped == 0)
@@ -67,50 +74,46 @@ import Testing
         #expect(schedule.skipped == 1)
         // The pool refusing after all is a skip too, and the audio goes with the next one.
         _ = schedule.start(jobID: -1, file: Self.file(1), segmentID: 1, audioStart: 0, audioEnd: 16_000)
-        let value7 = schedule.submitted(jobID: -1, accepted: false)
-        #expect(value7 == [.discard(Self.file(1))])
+        let answer7 = schedule.submitted(jobID: -1, accepted: false)
+        #expect(answer7 == [.discard(Self.file(1))])
         #expect(schedule.skipped == 2)
-        let value8 = schedule.isDue(segmentID: 1, audioStart: 0, position: 24_000)
-        #expect(value8)
+        let answer8 = schedule.isDue(segmentID: 1, audioStart: 0, position: 24_000)
+        #expect(answer8)
     }
 
     @Test func aPauseStopsThePartialAndItsLateResultIsNotShown() {
-        var schedule = Self.schedule()
-        _ = schedule.isDue(segmentID: 1, audioStart: 0, position: 8_000)
-        _ = schedule.start(jobID: -1, file: Self.file(1), segmentID: 1, audioStart: 0, audioEnd: 8_000)
-        let value9 = schedule.paused(segmentID: 1)
-        #expect(value9 == [.cancel(jobID: -1)])
-        let value10 = schedule.paused(segmentID: 1)
-        #expect(value10.isEmpty, "asked once")
-        let value11 = schedule.isDue(segmentID: 1, audioStart: 0, position: 40_000)
-        #expect(!value11, "paused")
-        let value12 = schedule.received(jobID: -1, Self.transcript("please save"))
-        #expect(value12 == [.discard(Self.file(1))])
+        var schedule = Self.partialInFlight()
+        let answer9 = schedule.paused(segmentID: 1)
+        #expect(answer9 == [.cancel(jobID: -1)])
+        let answer10 = schedule.paused(segmentID: 1)
+        #expect(answer10.isEmpty, "asked once")
+        let answer11 = schedule.isDue(segmentID: 1, audioStart: 0, position: 40_000)
+        #expect(!answer11, "paused")
+        let answer12 = schedule.received(jobID: -1, Self.transcript("please save"))
+        #expect(answer12 == [.discard(Self.file(1))])
         schedule.resumed()
-        let value13 = schedule.isDue(segmentID: 1, audioStart: 0, position: 40_000)
-        #expect(value13)
+        let answer13 = schedule.isDue(segmentID: 1, audioStart: 0, position: 40_000)
+        #expect(answer13)
     }
 
     @Test func theEndOfTheUtteranceCancelsItsPartialAndTheNextStartsAfresh() {
-        var schedule = Self.schedule()
-        _ = schedule.isDue(segmentID: 1, audioStart: 0, position: 8_000)
-        _ = schedule.start(jobID: -1, file: Self.file(1), segmentID: 1, audioStart: 0, audioEnd: 8_000)
-        let value14 = schedule.ended(segmentID: 1)
-        #expect(value14 == [.cancel(jobID: -1)])
-        let value15 = schedule.received(jobID: -1, Self.transcript("please save"))
-        #expect(Self.published(value15).isEmpty)
-        let value16 = schedule.isDue(segmentID: 2, audioStart: 20_000, position: 27_999)
-        #expect(!value16)
-        let value17 = schedule.isDue(segmentID: 2, audioStart: 20_000, position: 28_000)
-        #expect(value17)
+        var schedule = Self.partialInFlight()
+        let answer14 = schedule.ended(segmentID: 1)
+        #expect(answer14 == [.cancel(jobID: -1)])
+        let answer15 = schedule.received(jobID: -1, Self.transcript("please save"))
+        #expect(Self.published(answer15).isEmpty)
+        let answer16 = schedule.isDue(segmentID: 2, audioStart: 20_000, position: 27_999)
+        #expect(!answer16)
+        let answer17 = schedule.isDue(segmentID: 2, audioStart: 20_000, position: 28_000)
+        #expect(answer17)
     }
 
     @Test func aTentativeFinalIsShownAllStableOnlyWhileSpeechIsPaused() {
         var schedule = Self.schedule()
         _ = schedule.isDue(segmentID: 1, audioStart: 0, position: 8_000)
         guard case .transcribed(let text) = Self.transcript("please save memory.") else { return }
-        let value18 = schedule.tentativeFinal(segmentID: 1, audioStart: 0, audioEnd: 20_000, text)
-        #expect(value18.isEmpty, "not paused")
+        let answer18 = schedule.tentativeFinal(segmentID: 1, audioStart: 0, audioEnd: 20_000, text)
+        #expect(answer18.isEmpty, "not paused")
         _ = schedule.paused(segmentID: 1)
         let shown = Self.published(schedule.tentativeFinal(segmentID: 1, audioStart: 0, audioEnd: 20_000, text))
         #expect(shown.map(\.tentativeFinal) == [true])
@@ -118,16 +121,14 @@ import Testing
     }
 
     @Test func silenceAndRepeatsPublishNothing() {
-        var schedule = Self.schedule()
-        _ = schedule.isDue(segmentID: 1, audioStart: 0, position: 8_000)
-        _ = schedule.start(jobID: -1, file: Self.file(1), segmentID: 1, audioStart: 0, audioEnd: 8_000)
+        var schedule = Self.partialInFlight()
         let silence = WorkerOutcome.transcribed(Transcript(text: "", tokens: [], noSpeechProbability: 0.9,
                                                            averageLogProbability: -2, isSilence: true, processingTime: 0.1))
-        let value19 = schedule.received(jobID: -1, silence)
-        #expect(Self.published(value19).isEmpty)
-        let value20 = schedule.received(jobID: -7, Self.transcript("please"))
-        #expect(Self.published(value20).isEmpty, "not its job")
-        let value21 = schedule.finish()
-        #expect(value21.isEmpty)
+        let answer19 = schedule.received(jobID: -1, silence)
+        #expect(Self.published(answer19).isEmpty)
+        let answer20 = schedule.received(jobID: -7, Self.transcript("please"))
+        #expect(Self.published(answer20).isEmpty, "not its job")
+        let answer21 = schedule.finish()
+        #expect(answer21.isEmpty)
     }
 }

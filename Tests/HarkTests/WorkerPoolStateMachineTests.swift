@@ -147,10 +147,20 @@ import Testing
 @Suite struct WorkerPoolPartialJobTests {
     static func partial(_ id: Int) -> WorkerJob { WorkerJob(id: id, file: "/p\(id)", isPartial: true) }
 
+    /// One ready worker, running partial -1.
+    static func runningPartial() -> WorkerPoolStateMachine {
+        var machine = WorkerPoolStateMachineTests.machine()
+        _ = machine.prepare()
+        machine.workerReady(0, version: 2)
+        _ = machine.nextJob(for: 0)
+        _ = machine.submit(partial(-1), now: WorkerPoolStateMachineTests.t0)
+        return machine
+    }
+
     @Test func aPartialStartsOnlyOnAnIdleReadyWorker() {
         var machine = WorkerPoolStateMachineTests.machine()
-        let value1 = machine.submit(Self.partial(-1), now: WorkerPoolStateMachineTests.t0)
-        #expect(value1 == nil, "no worker is ready yet")
+        let answer1 = machine.submit(Self.partial(-1), now: WorkerPoolStateMachineTests.t0)
+        #expect(answer1 == nil, "no worker is ready yet")
         _ = machine.prepare()
         machine.workerReady(0, version: 2)
         guard case .wait = machine.nextJob(for: 0) else { Issue.record("slot waits"); return }
@@ -158,17 +168,13 @@ import Testing
         let accepted = machine.submit(Self.partial(-2), now: WorkerPoolStateMachineTests.t0)
         #expect(accepted?.wake.first?.job?.id == -2)
         #expect(!machine.canStartPartial)
-        let value2 = machine.submit(Self.partial(-3), now: WorkerPoolStateMachineTests.t0)
-        #expect(value2 == nil, "busy: skipped, not queued")
+        let answer2 = machine.submit(Self.partial(-3), now: WorkerPoolStateMachineTests.t0)
+        #expect(answer2 == nil, "busy: skipped, not queued")
         #expect(machine.outstanding == 1)
     }
 
     @Test func anOrdinaryJobStopsTheRunningPartial() {
-        var machine = WorkerPoolStateMachineTests.machine()
-        _ = machine.prepare()
-        machine.workerReady(0, version: 2)
-        _ = machine.nextJob(for: 0)
-        _ = machine.submit(Self.partial(-1), now: WorkerPoolStateMachineTests.t0)
+        var machine = Self.runningPartial()
         _ = machine.jobSent(-1, to: 0)
         let segment = machine.submit(WorkerPoolStateMachineTests.job(1), now: WorkerPoolStateMachineTests.t0)
         #expect(segment?.cancels.map(\.jobID) == [-1])
@@ -179,11 +185,7 @@ import Testing
     }
 
     @Test func aCrashedPartialIsNotRetried() {
-        var machine = WorkerPoolStateMachineTests.machine()
-        _ = machine.prepare()
-        machine.workerReady(0, version: 2)
-        _ = machine.nextJob(for: 0)
-        _ = machine.submit(Self.partial(-1), now: WorkerPoolStateMachineTests.t0)
+        var machine = Self.runningPartial()
         let lost = machine.lost(0, reason: "the worker exited")
         #expect(WorkerPoolStateMachineTests.ids(lost.results) == ["-1 failed cancelled the worker exited"])
         #expect(machine.outstanding == 0)
