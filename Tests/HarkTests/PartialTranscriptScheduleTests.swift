@@ -132,3 +132,23 @@ import Testing
         #expect(answer21.isEmpty)
     }
 }
+
+/// The two fields partials add to the worker wire survive it; a worker that never sends words
+/// leaves them empty.
+@Suite struct PartialWireTests {
+    @Test func aJobsPrefixAndAResultsWordsCrossTheWire() throws {
+        let job = WorkerRequest.job(WorkerJobRequest(id: -3, file: "/p.wav", options: TranscriptionOptions(beamSize: 1, prefix: [383, 2068])))
+        guard case .job(let decoded)? = WorkerRequest.decode(job.encodedLine()) else { Issue.record("a job"); return }
+        #expect(decoded.options.prefix == [383, 2068])
+        var transcript = Transcript(text: "The quick", tokens: [], noSpeechProbability: 0.1, averageLogProbability: -0.2,
+                                    isSilence: false, processingTime: 0.2)
+        transcript.words = [TranscriptWord(text: " The", tokens: [383]), TranscriptWord(text: " quick", tokens: [2068])]
+        guard case .result(_, let back)? = WorkerReply.decode(WorkerReply.result(id: -3, transcript).encodedLine()) else {
+            Issue.record("a result"); return
+        }
+        #expect(back.words == transcript.words)
+        let old = #"{"type":"result","id":1,"text":"hi"}"#
+        guard case .result(_, let plain)? = WorkerReply.decode(old) else { Issue.record("a result"); return }
+        #expect(plain.words.isEmpty)
+    }
+}

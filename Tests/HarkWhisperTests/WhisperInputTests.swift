@@ -40,6 +40,20 @@ struct WhisperSilenceTests {
         let error = await #expect(throws: HarkError.self) { try await Self.transcribe(samples) }
         #expect(error?.code == .invalidInput)
     }
+
+    /// A partial's prefix comes over the worker wire: a token that is not text, or too many, is refused.
+    @Test func aPrefixThatIsNotTextTokensIsAClearError() async throws {
+        let model = try #require(WhisperFixtures.model)
+        for prefix in [[model.tokens.endOfText], [-1], [Int](repeating: 262, count: WhisperOptions.maxPrefixTokens + 1)] {
+            var wanted = WhisperOptions()
+            wanted.prefix = prefix
+            let options = wanted
+            let error = await #expect(throws: HarkError.self) {
+                try await onOwnThread { try WhisperTranscriber(model: model).transcribe([Float](repeating: 0, count: 16_000), options: options) }
+            }
+            #expect(error?.code == .invalidInput)
+        }
+    }
 }
 
 @Suite struct WhisperModelFileTests {

@@ -21,10 +21,8 @@ public enum RecorderEvent: Sendable, Hashable {
 
     /// Meter events that a slow consumer may see only the latest of.
     public var isCoalescable: Bool {
-        switch self {
-        case .speechDetected, .audioLevel, .transcriptionPartial: true
-        default: false
-        }
+        if case .transcriptionPartial = self { return true }
+        return isMeter
     }
 
     /// The per-chunk level and speech-probability events.
