@@ -28,6 +28,17 @@ struct ServeCommandTests {
             try await browser.waitUntil(#"document.getElementById("status").textContent.startsWith("idle")"#)
             _ = try await browser.evaluate(#"document.getElementById("record").click()"#)
             try await browser.waitUntil(#"document.getElementById("record").classList.contains("recording")"#)
+            // Every partial text the page shows, as it shows it (partials are on by default here).
+            _ = try await browser.evaluate("""
+                window.partialsSeen = [];
+                new MutationObserver(() => {
+                  for (const cell of document.querySelectorAll("li.segment .text.partial")) {
+                    const text = cell.textContent;
+                    if (text && window.partialsSeen[window.partialsSeen.length - 1] !== text) window.partialsSeen.push(text);
+                  }
+                }).observe(document.getElementById("segments"), {subtree: true, childList: true, characterData: true});
+                0
+                """)
             _ = try await Tmux.runProcess(HarkProcess.repository.appendingPathComponent("scripts/virtual-mic.sh").path,
                                       ["play", HarkProcess.speech], environment: ["PULSE_RUNTIME_PATH": TUITests.pulse])
             // Transcripts reach the page over the event stream as each utterance is done.
@@ -37,6 +48,11 @@ struct ServeCommandTests {
             let texts = try await browser.evaluate(#"[...document.querySelectorAll("li.segment .text")].map(e => e.textContent).join(" | ")"#)
             #expect(texts.lowercased().contains("lazy dog"), "\(texts)")
             #expect(texts.lowercased().contains("then we are done"), "\(texts)")
+            // The utterances grew on the page while they were spoken, and finals replaced them.
+            let partials = try await browser.evaluate(#"window.partialsSeen.join(" | ")"#)
+            #expect(partials.split(separator: "|").count >= 2, "partials shown: \(partials)")
+            let stillPartial = try await browser.evaluate(#"document.querySelectorAll("li.segment .text.partial").length"#)
+            #expect(stillPartial == "0", "every row shows its final")
 
             // The screenshot shows what a person would see: the red stop button, four rows.
             let png = try await browser.screenshot()

@@ -89,6 +89,9 @@ struct TUITests {
             try await Tmux.runProcess(HarkProcess.repository.appendingPathComponent("scripts/virtual-mic.sh").path,
                                       ["play", HarkProcess.speech], environment: ["PULSE_RUNTIME_PATH": Self.pulse])
         }
+        // The utterance being spoken grows on its own line ("#N  » words") before its final.
+        let growing = try await tmux.waitFor("» ")
+        #expect(growing.split(separator: "\n").contains { $0.hasPrefix("#") && $0.contains("» ") && $0.count > 8 }, "\(growing)")
         _ = try await tmux.waitFor("lazy dog")
         try await tmux.keys("m")
         _ = try await tmux.waitFor("VAD mode silero → silero:high")
