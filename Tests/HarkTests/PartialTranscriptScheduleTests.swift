@@ -81,19 +81,59 @@ import Testing
         #expect(answer8)
     }
 
-    @Test func aPauseStopsThePartialAndItsLateResultIsNotShown() {
+    @Test func aPauseStopsTheOlderPartialAndMakesOneOfEverythingDueAtOnce() {
         var schedule = Self.partialInFlight()
-        let answer9 = schedule.paused(segmentID: 1)
-        #expect(answer9 == [.cancel(jobID: -1)])
-        let answer10 = schedule.paused(segmentID: 1)
-        #expect(answer10.isEmpty, "asked once")
-        let answer11 = schedule.isDue(segmentID: 1, audioStart: 0, position: 40_000)
-        #expect(!answer11, "paused")
-        let answer12 = schedule.received(jobID: -1, Self.transcript("please save"))
-        #expect(answer12 == [.discard(Self.file(1))])
+        let quiet = schedule.quiet(segmentID: 1, audioStart: 0)
+        #expect(quiet == [.cancel(jobID: -1)])
+        let again = schedule.quiet(segmentID: 1, audioStart: 0)
+        #expect(again.isEmpty, "asked once per pause")
+        let late = schedule.received(jobID: -1, Self.transcript("please save"))
+        #expect(late == [.discard(Self.file(1))], "a superseded partial's text is not shown")
+        let due = schedule.isDue(segmentID: 1, audioStart: 0, position: 9_000)
+        #expect(due, "due at once, not an interval after the last")
+        _ = schedule.start(jobID: -2, file: Self.file(2), segmentID: 1, audioStart: 0, audioEnd: 9_000)
+        let shown = Self.published(schedule.received(jobID: -2, Self.transcript("please save memory")))
+        #expect(shown.map(\.tentativeFinal) == [true])
+        #expect(shown.first?.stable == "please save memory" && shown.first?.unstable == "")
+        let more = schedule.isDue(segmentID: 1, audioStart: 0, position: 40_000)
+        #expect(!more, "one per pause")
         schedule.resumed()
-        let answer13 = schedule.isDue(segmentID: 1, audioStart: 0, position: 40_000)
-        #expect(answer13)
+        let soon = schedule.isDue(segmentID: 1, audioStart: 0, position: 16_999)
+        #expect(!soon)
+        let later = schedule.isDue(segmentID: 1, audioStart: 0, position: 17_000)
+        #expect(later, "an interval after the pause's partial")
+    }
+
+    @Test func aPausePartialStoppedForAnotherJobIsDueAgainButSilenceIsNot() {
+        var schedule = Self.schedule()
+        _ = schedule.isDue(segmentID: 1, audioStart: 0, position: 4_000)
+        _ = schedule.quiet(segmentID: 1, audioStart: 0)
+        _ = schedule.start(jobID: -1, file: Self.file(1), segmentID: 1, audioStart: 0, audioEnd: 4_000)
+        _ = schedule.received(jobID: -1, .interrupted)
+        let due = schedule.isDue(segmentID: 1, audioStart: 0, position: 4_512)
+        #expect(due)
+        _ = schedule.start(jobID: -2, file: Self.file(2), segmentID: 1, audioStart: 0, audioEnd: 4_512)
+        let silence = WorkerOutcome.transcribed(Transcript(text: "", tokens: [], noSpeechProbability: 0.9,
+                                                           averageLogProbability: -2, isSilence: true, processingTime: 0.1))
+        _ = schedule.received(jobID: -2, silence)
+        let again = schedule.isDue(segmentID: 1, audioStart: 0, position: 5_024)
+        #expect(!again)
+    }
+
+    @Test func theSpeculationTakesOverFromThePausePartial() {
+        var schedule = Self.schedule()
+        _ = schedule.isDue(segmentID: 1, audioStart: 0, position: 4_000)
+        _ = schedule.quiet(segmentID: 1, audioStart: 0)
+        _ = schedule.start(jobID: -1, file: Self.file(1), segmentID: 1, audioStart: 0, audioEnd: 4_000)
+        schedule.paused(segmentID: 1)
+        guard case .transcribed(let text) = Self.transcript("please save memory.") else { return }
+        let final = schedule.tentativeFinal(segmentID: 1, audioStart: 0, audioEnd: 8_000, text)
+        #expect(final.first == .cancel(jobID: -1))
+        #expect(Self.published(final).map(\.stable) == ["please save memory."])
+        let late = schedule.received(jobID: -1, Self.transcript("please save"))
+        #expect(Self.published(late).isEmpty, "superseded by the speculation")
+        let due = schedule.isDue(segmentID: 1, audioStart: 0, position: 40_000)
+        #expect(!due, "the speculation covers the pause")
     }
 
     @Test func theEndOfTheUtteranceCancelsItsPartialAndTheNextStartsAfresh() {
@@ -114,7 +154,7 @@ import Testing
         guard case .transcribed(let text) = Self.transcript("please save memory.") else { return }
         let answer18 = schedule.tentativeFinal(segmentID: 1, audioStart: 0, audioEnd: 20_000, text)
         #expect(answer18.isEmpty, "not paused")
-        _ = schedule.paused(segmentID: 1)
+        schedule.paused(segmentID: 1)
         let shown = Self.published(schedule.tentativeFinal(segmentID: 1, audioStart: 0, audioEnd: 20_000, text))
         #expect(shown.map(\.tentativeFinal) == [true])
         #expect(shown.first?.stable == "please save memory." && shown.first?.unstable == "")

@@ -18,8 +18,8 @@ struct CaptureLoop {
     private var unsavedSegments = 0
     /// The id the open utterance's segment will get (the store numbers segments 1, 2, …).
     private var nextSegmentID = 1
-    /// Speech paused in the open utterance (a tentative end was seen) and has not resumed.
-    private var pausing = false
+    /// Speech paused in the open utterance (a quiet chunk) and has not resumed.
+    private var quiet = false
 
     static let sampleRate = 16_000
 
@@ -116,12 +116,10 @@ struct CaptureLoop {
                 keptAudio.removeAll(keepingCapacity: true)
             }
             if let finished = step.finished { try await finish(finished) }
-            if let tentative = step.tentative {
-                pausing = true
+            await followPause()
+            if let tentative = step.tentative, setup.speculate {
                 await setup.transcriber?.paused(segmentID: nextSegmentID)
-                if setup.speculate {
-                    await setup.transcriber?.speculate(tentative, sampleRate: Self.sampleRate, segmentID: nextSegmentID)
-                }
+                await setup.transcriber?.speculate(tentative, sampleRate: Self.sampleRate, segmentID: nextSegmentID)
             }
             if let started = step.started {
                 setup.events.publish(.speechStarted(.init(time: Double(started) / Double(Self.sampleRate))))
@@ -132,18 +130,29 @@ struct CaptureLoop {
         await setup.store.noteProgress(duration: time, droppedFrames: droppedTotal)
     }
 
-    /// A pause that speech ended frees its speculation; while speech goes on, partial transcripts
-    /// of the utterance as heard so far, when due.
-    private mutating func followOpenUtterance() async {
+    /// A pause in a confirmed utterance begins (its first quiet chunk) or ends: speech going on
+    /// frees the pause's speculation.
+    private mutating func followPause() async {
         guard let transcriber = setup.transcriber else { return }
         let segmenter = chunkStep.segmenter
-        if pausing && !segmenter.isPausing {
-            pausing = false
+        if quiet && !segmenter.isPausing {
+            quiet = false
             if segmenter.isInSpeech { await transcriber.resumed() }
+        } else if !quiet && segmenter.isPausing && segmenter.isConfirmed {
+            quiet = true
+            if setup.partials, let audioStart = segmenter.openAudioStart {
+                await transcriber.quiet(segmentID: nextSegmentID, audioStart: audioStart)
+            }
         }
-        guard setup.partials, !pausing, !segmenter.isPausing, segmenter.isConfirmed,
-              let open = segmenter.openUtterance(),
-              await transcriber.partialDue(segmentID: nextSegmentID, audioStart: open.audioStart, position: segmenter.position)
+    }
+
+    /// A partial transcript of the utterance as heard so far, when due.
+    private mutating func followOpenUtterance() async {
+        guard setup.partials, let transcriber = setup.transcriber else { return }
+        let segmenter = chunkStep.segmenter
+        guard let audioStart = segmenter.openAudioStart,
+              await transcriber.partialDue(segmentID: nextSegmentID, audioStart: audioStart, position: segmenter.position),
+              let open = segmenter.openUtterance()
         else { return }
         await transcriber.transcribePartial(open, segmentID: nextSegmentID, sampleRate: Self.sampleRate)
     }
@@ -168,7 +177,7 @@ struct CaptureLoop {
         let (record, error) = try await setup.store.save(utterance, sampleRate: Self.sampleRate)
         report(error)
         nextSegmentID = record.id + 1
-        pausing = false
+        quiet = false
         setup.events.publish(.segmentSaved(.init(segment: record)))
         let sinceSpeechEnd = Double(chunkStep.position - utterance.speechEnd) / rate
         await setup.transcriber?.enqueue(record, span: Speculation.Span(utterance), speechEnded: .now - .seconds(sinceSpeechEnd))

@@ -9,8 +9,13 @@ import HarkCore
 /// Policy, for two cores: at most one partial in flight per session; one is due once `interval`
 /// of new audio has been heard and only starts on a worker that is idle at once (finals and
 /// speculations go first, and the pool stops a partial for them); a due partial that waits a whole
-/// interval for a worker is counted as skipped, and the next covers its audio too. A pause stops
-/// the partial in flight (the pause's speculation takes over); the utterance's end cancels it.
+/// interval for a worker is counted as skipped, and the next covers its audio too.
+///
+/// A pause (the first quiet chunk) makes one partial due at once, whatever the interval: the
+/// utterance heard so far is probably all of it, and its text is shown as a tentative final as
+/// soon as it is transcribed, long before the hangover ends the utterance. An older partial in
+/// flight is stopped for it. The pause's speculation, once it starts, takes over; the utterance's
+/// end cancels whatever is in flight.
 struct PartialTranscriptSchedule {
     enum Action: Equatable {
         /// Hand to the pool; answer with `submitted(jobID:accepted:)`.
@@ -33,7 +38,12 @@ struct PartialTranscriptSchedule {
         var segmentID: Int
         var lastEnd: Int
         var stabilizer = PartialStabilizer()
-        var paused = false
+        /// Speech paused (a quiet chunk) and has not resumed.
+        var quiet = false
+        /// This pause's partial was started (and has not failed).
+        var pausePartialStarted = false
+        /// This pause's speculation runs: it shows the text, no partial is needed.
+        var speculating = false
         var blockedSince: Int?
         var lastPublished: PartialStabilizer.Split?
     }
@@ -44,6 +54,9 @@ struct PartialTranscriptSchedule {
         var segmentID: Int
         var audioStart: Int
         var audioEnd: Int
+        /// Started at a pause: its text is the utterance's probable whole.
+        var atPause: Bool
+        /// Superseded or its utterance ended: its result is not shown.
         var cancelled = false
     }
 
@@ -59,8 +72,9 @@ struct PartialTranscriptSchedule {
 
     /// Whether a partial of utterance `segmentID` (its audio from `audioStart`) is due at `position`.
     mutating func isDue(segmentID: Int, audioStart: Int, position: Int) -> Bool {
-        if open?.segmentID != segmentID { open = OpenUtterance(segmentID: segmentID, lastEnd: audioStart) }
-        guard let open, !open.paused, inFlight == nil else { return false }
+        follow(segmentID: segmentID, audioStart: audioStart)
+        guard let open, inFlight == nil else { return false }
+        if open.quiet { return !open.speculating && !open.pausePartialStarted && position > open.lastEnd }
         return position - open.lastEnd >= settings.interval
     }
 
@@ -81,18 +95,22 @@ struct PartialTranscriptSchedule {
         guard var current = open, current.segmentID == segmentID, inFlight == nil else { return [.discard(file)] }
         current.lastEnd = audioEnd
         current.blockedSince = nil
+        if current.quiet { current.pausePartialStarted = true }
         open = current
-        inFlight = InFlight(jobID: jobID, file: file, segmentID: segmentID, audioStart: audioStart, audioEnd: audioEnd)
+        inFlight = InFlight(jobID: jobID, file: file, segmentID: segmentID, audioStart: audioStart, audioEnd: audioEnd,
+                            atPause: current.quiet)
         var options = settings.options
         options.prefix = current.stabilizer.prefix
         return [.submit(WorkerJob(id: jobID, file: file.path, isPartial: true, options: options))]
     }
 
-    /// The pool refused the partial (no worker idle after all): it is skipped.
+    /// The pool refused the partial (no worker idle after all): it is skipped (a pause's is due
+    /// again).
     mutating func submitted(jobID: Int, accepted: Bool) -> [Action] {
         guard !accepted, let flight = inFlight, flight.jobID == jobID else { return [] }
         inFlight = nil
         skipped += 1
+        if flight.atPause, open?.segmentID == flight.segmentID { open?.pausePartialStarted = false }
         return [.discard(flight.file)]
     }
 
@@ -105,39 +123,61 @@ struct PartialTranscriptSchedule {
         if case .started = outcome { return [] }
         inFlight = nil
         var actions: [Action] = [.discard(flight.file)]
-        guard case .transcribed(let transcript) = outcome, var current = open, current.segmentID == flight.segmentID,
-              !current.paused, !transcript.isSilence else { return actions }
-        let split = current.stabilizer.receive(transcript.words)
+        guard var current = open, current.segmentID == flight.segmentID, !flight.cancelled else { return actions }
+        guard case .transcribed(let transcript) = outcome else {
+            // Stopped for another job, or failed: a pause's partial is due again.
+            if flight.atPause { open?.pausePartialStarted = false }
+            return actions
+        }
+        guard !transcript.isSilence else { return actions }
+        // Still paused: the whole utterance heard so far, shown as its probable text.
+        let tentative = flight.atPause && current.quiet
+        let split = tentative ? current.stabilizer.receiveTentativeFinal(transcript.words)
+                              : current.stabilizer.receive(transcript.words)
         if split != current.lastPublished, !(split.stable + split.unstable).isEmpty {
             current.lastPublished = split
-            actions.append(.publish(event(flight.segmentID, flight.audioStart, flight.audioEnd, split, tentativeFinal: false)))
+            actions.append(.publish(event(flight.segmentID, flight.audioStart, flight.audioEnd, split, tentativeFinal: tentative)))
         }
         open = current
         return actions
     }
 
-    /// Speech paused in utterance `segmentID`: the partial in flight is stopped.
-    mutating func paused(segmentID: Int) -> [Action] {
-        guard var current = open, current.segmentID == segmentID else { return [] }
-        current.paused = true
-        open = current
+    /// The first quiet chunk of a pause in utterance `segmentID`: a partial of everything heard is
+    /// due now; an older one in flight is stopped for it.
+    mutating func quiet(segmentID: Int, audioStart: Int) -> [Action] {
+        follow(segmentID: segmentID, audioStart: audioStart)
+        guard open?.quiet == false else { return [] }
+        open?.quiet = true
+        open?.pausePartialStarted = false
+        open?.speculating = false
+        guard let flight = inFlight, !flight.atPause else { return [] }
         return cancelInFlight(for: segmentID)
     }
 
-    /// Speech went on after a pause: partials go on.
+    /// The pause's speculation started: no pause partial is needed any more (one in flight may
+    /// finish; the pool stops it if the speculation needs its worker).
+    mutating func paused(segmentID: Int) {
+        guard open?.segmentID == segmentID else { return }
+        open?.quiet = true
+        open?.speculating = true
+    }
+
+    /// Speech went on after a pause: partials go on at their interval.
     mutating func resumed() {
-        open?.paused = false
+        open?.quiet = false
+        open?.pausePartialStarted = false
+        open?.speculating = false
     }
 
     /// The pause's speculation finished while speech is still paused: shown at once, all stable
-    /// (`PartialStabilizer.receiveTentativeFinal`).
+    /// (`PartialStabilizer.receiveTentativeFinal`); a partial still in flight is superseded.
     mutating func tentativeFinal(segmentID: Int, audioStart: Int, audioEnd: Int, _ transcript: Transcript) -> [Action] {
-        guard var current = open, current.segmentID == segmentID, current.paused, !transcript.isSilence,
+        guard var current = open, current.segmentID == segmentID, current.quiet, !transcript.isSilence,
               !transcript.words.isEmpty else { return [] }
         let split = current.stabilizer.receiveTentativeFinal(transcript.words)
         current.lastPublished = split
         open = current
-        return [.publish(event(segmentID, audioStart, audioEnd, split, tentativeFinal: true))]
+        return cancelInFlight(for: segmentID) + [.publish(event(segmentID, audioStart, audioEnd, split, tentativeFinal: true))]
     }
 
     /// Utterance `segmentID` was saved: its final transcript takes over.
@@ -150,6 +190,11 @@ struct PartialTranscriptSchedule {
     mutating func finish() -> [Action] {
         defer { inFlight = nil; open = nil }
         return inFlight.map { [.discard($0.file)] } ?? []
+    }
+
+    /// Starts following utterance `segmentID` if it is a new one.
+    private mutating func follow(segmentID: Int, audioStart: Int) {
+        if open?.segmentID != segmentID { open = OpenUtterance(segmentID: segmentID, lastEnd: audioStart) }
     }
 
     private mutating func cancelInFlight(for segmentID: Int) -> [Action] {

@@ -64,9 +64,14 @@ actor SessionTranscriber {
         await perform(machine.speculate(candidate))
     }
 
-    /// Speech paused in utterance `segmentID` (the hangover runs): its partial in flight stops.
-    func paused(segmentID: Int) async {
-        await performPartial(partials?.paused(segmentID: segmentID) ?? [])
+    /// The first quiet chunk of a pause in utterance `segmentID`: a partial of all of it is due.
+    func quiet(segmentID: Int, audioStart: Int) async {
+        await performPartial(partials?.quiet(segmentID: segmentID, audioStart: audioStart) ?? [])
+    }
+
+    /// The pause's speculation of utterance `segmentID` starts: it will show the text.
+    func paused(segmentID: Int) {
+        partials?.paused(segmentID: segmentID)
     }
 
     /// Speech went on after a pause: the pause's speculation is moot, partials go on.

@@ -60,6 +60,10 @@ public struct Segmenter: Sendable {
     /// True while an open utterance's latest chunks were quiet (the hangover may end it).
     public var isPausing: Bool { phase == .speech && silenceRun > 0 }
 
+    /// Where the confirmed open utterance's audio starts in the stream (nil when there is none),
+    /// without copying its samples as `openUtterance()` does.
+    public var openAudioStart: Int? { isConfirmed ? utteranceStart : nil }
+
     /// The confirmed utterance as heard so far, every sample of it (for partial transcripts).
     public func openUtterance() -> Utterance? {
         guard isConfirmed else { return nil }
