@@ -86,6 +86,34 @@ void hark_gelu(float *x, long count) {
     }
 }
 
+// Mean and variance in 16 lanes each (see hark_softmax_rows on why lanes); two passes over the
+// row, as the Swift loop this replaced, so the variance is of centred values.
+HARK_CLONES
+void hark_layer_norm(const float *x, long rows, long d, const float *gamma, const float *beta, float *y) {
+    enum { W = 16 };
+    const long whole = d - d % W;
+    for (long r = 0; r < rows; r++) {
+        const float *in = x + r * d;
+        float *out = y + r * d;
+        float lanes[W] = {0};
+        for (long i = 0; i < whole; i += W)
+            for (int j = 0; j < W; j++) lanes[j] += in[i + j];
+        float mean = 0;
+        for (int j = 0; j < W; j++) mean += lanes[j];
+        for (long i = whole; i < d; i++) mean += in[i];
+        mean /= (float)d;
+        for (int j = 0; j < W; j++) lanes[j] = 0;
+        for (long i = 0; i < whole; i += W)
+            for (int j = 0; j < W; j++) { const float c = in[i + j] - mean; lanes[j] += c * c; }
+        float variance = 0;
+        for (int j = 0; j < W; j++) variance += lanes[j];
+        for (long i = whole; i < d; i++) { const float c = in[i] - mean; variance += c * c; }
+        variance /= (float)d;
+        const float scale = 1.0f / __builtin_sqrtf(variance + 1e-5f);
+        for (long i = 0; i < d; i++) out[i] = (in[i] - mean) * scale * gamma[i] + beta[i];
+    }
+}
+
 HARK_CLONES
 void hark_add_rows(float *y, const float *bias, long rows, long columns) {
     for (long r = 0; r < rows; r++) {
@@ -94,6 +122,7 @@ void hark_add_rows(float *y, const float *bias, long rows, long columns) {
     }
 }
 
+HARK_CLONES
 void hark_half_to_float(const void *half, float *out, long count) {
     const __fp16 *in = (const __fp16 *)half;
     for (long i = 0; i < count; i++) out[i] = (float)in[i];

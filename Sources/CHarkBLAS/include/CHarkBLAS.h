@@ -2,6 +2,8 @@
 #define CHARKBLAS_H
 #include <stddef.h>
 #include "CHarkKernels.h"
+#include "CHarkQuantized.h"
+#include "CHarkAttention.h"
 
 // BLAS, loaded at run time rather than linked (see blas.c for why). Row-major only.
 

@@ -9,6 +9,8 @@
 void hark_softmax_rows(float *x, long rows, long columns);
 /// Exact (erf) GELU, in place.
 void hark_gelu(float *x, long count);
+/// LayerNorm of each of `rows` rows of width d (eps 1e-5), scaled by gamma and shifted by beta.
+void hark_layer_norm(const float *x, long rows, long d, const float *gamma, const float *beta, float *y);
 /// Adds `bias` (columns values) to each row.
 void hark_add_rows(float *y, const float *bias, long rows, long columns);
 /// IEEE half-precision values (unaligned is fine) to float.
