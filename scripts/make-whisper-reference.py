@@ -7,7 +7,9 @@ Tests/Fixtures/whisper/:
                         for every 10th frame of the 30 s window (frames listed in reference.json)
   reference.json        greedy tokens and text (beam_size=1, temperature=0, without_timestamps,
                         condition_on_previous_text=False), no-speech probability and average
-                        log-probability; beam-5 tokens and text with the same options.
+                        log-probability; beam-5 tokens and text with the same options; the same
+                        two with compute_type int8 (int8Greedy, int8Beam5), which Hark's int8 and
+                        bfloat16 must hear no worse; and the words said, where known.
 Run by `make whisper-reference` (needs the reference environment; not part of CI).
 """
 import json, os, subprocess, sys, tempfile, wave
@@ -25,6 +27,14 @@ FILES = {
     # ending 0.2 s after its speech, where the window's last feature frame matters.
     "live_segment": "Tests/Fixtures/whisper/live_segment.flac",
 }
+# The words said in the recordings, where known (espeak-ng's scripts, Beckett's words).
+SAID = {
+    "beckett": "Ever tried. Ever failed. No matter. Try again. Fail again. Fail better.",
+    "espeak_noise": "Noise does not fool a good detector. Every word still reaches the session folder.",
+    "speech": "The quick brown fox jumps over the lazy dog. Please save every word I say today. "
+              "Recording speech is easier than it looks. One more sentence, and then we are done.",
+    "live_segment": "Recording speech is easier than it looks.",
+}
 OUT = "Tests/Fixtures/whisper"
 OPTIONS = dict(temperature=0.0, without_timestamps=True, condition_on_previous_text=False, vad_filter=False,
                language="en")
@@ -40,6 +50,7 @@ def read(path):
 def main():
     os.makedirs(OUT, exist_ok=True)
     model = WhisperModel(MODEL, device="cpu", compute_type="float32", cpu_threads=2)
+    int8 = WhisperModel(MODEL, device="cpu", compute_type="int8", cpu_threads=2)
     extractor = FeatureExtractor()
     result = {"model": MODEL, "options": OPTIONS, "featureStride": 10, "files": []}
     for name, path in FILES.items():
@@ -60,6 +71,11 @@ def main():
                 "noSpeechProb": [s.no_speech_prob for s in segments],
                 "avgLogprob": [s.avg_logprob for s in segments],
             }
+        for label, beam in (("int8Greedy", 1), ("int8Beam5", 5)):
+            segments, _ = int8.transcribe(audio, beam_size=beam, **OPTIONS)
+            entry[label] = {"text": "".join(s.text for s in segments).strip()}
+        if name in SAID:
+            entry["said"] = SAID[name]
         print(f"{name}: {entry['greedy']['text']!r}")
         result["files"].append(entry)
     with open(os.path.join(OUT, "reference.json"), "w") as f:

@@ -1,13 +1,15 @@
 import Foundation
 import HarkAudio
+import HarkCore
 import HarkWhisper
 
 /// Whisper wall time per file (one 30 s window each), as faster-whisper's is measured beside it by
 /// scripts/bench-whisper-fw.py: model loaded once, median of `repeats` runs.
 enum WhisperBenchmark {
-    static func run(model directory: String, files: [String], threads: Int, beam: Int, repeats: Int = 3) throws {
+    static func run(model directory: String, files: [String], threads: Int, beam: Int, computeType: ComputeType,
+                    repeats: Int = 3) throws {
         let loadStart = monotonicNanoseconds()
-        let model = try WhisperModel(directory: URL(fileURLWithPath: directory))
+        let model = try WhisperModel(directory: URL(fileURLWithPath: directory), computeType: computeType)
         let load = Double(monotonicNanoseconds() - loadStart) / 1e9
         let transcriber = WhisperTranscriber(model: model)
         var options = WhisperOptions()
@@ -24,7 +26,8 @@ enum WhisperBenchmark {
                 times.append(Double(monotonicNanoseconds() - start) / 1e9)
             }
             let object: [String: Any] = [
-                "implementation": "hark-swift", "file": file, "threads": threads, "beam": beam, "load_seconds": load,
+                "implementation": "hark-swift", "compute_type": model.computeType.rawValue,
+                "file": file, "threads": threads, "beam": beam, "load_seconds": load,
                 "seconds": percentile(times, 0.5), "runs": times, "tokens": result!.tokens, "text": result!.text,
                 "no_speech_prob": result!.noSpeechProbability, "avg_logprob": result!.averageLogProbability,
                 "peak_rss_mb": peakResidentMegabytes(),

@@ -40,4 +40,5 @@
 @_exported import struct HarkCore.Transcript
 @_exported import struct HarkCore.TranscriptSegment
 @_exported import struct HarkCore.TranscriptWord
+@_exported import enum HarkCore.ComputeType
 @_exported import class HarkWhisper.WhisperEngine   // an actor: "class" is the import kind for both

@@ -1,4 +1,5 @@
 import CHarkBLAS
+import HarkBLAS
 import Foundation
 import HarkCore
 
@@ -189,6 +190,31 @@ struct CT2ModelFile {
             guard length >= 1 else { throw Failure("an empty name") }
             let o = try take(length)
             return String(decoding: data[(data.startIndex + o)..<(data.startIndex + o + length - 1)], as: UTF8.self)
+        }
+    }
+}
+
+extension CT2ModelFile {
+    /// A weight matrix packed for the int8 or bfloat16 kernels. An int8 model's own weights and
+    /// row scales go in as they are for int8 (CTranslate2's quantization, not a second one);
+    /// anything else is read as float and quantized or rounded.
+    func packed(_ name: String, shape expected: [Int], as format: PackedMatrix.Format) throws(HarkError) -> PackedMatrix {
+        guard let v = variables[name] else { throw corrupt("it has no variable '\(name)'") }
+        if v.shape != expected { throw corrupt("'\(name)' has shape \(v.shape), expected \(expected)") }
+        let rows = expected[0], columns = expected.dropFirst().reduce(1, *)
+        if format == .int8, v.dtype == .int8, let scales = try? floats(name + "_scale"), scales.count == rows,
+           scales.allSatisfy({ $0 > 0 }) {
+            return data.withUnsafeBytes { raw in
+                scales.withUnsafeBufferPointer { s in
+                    PackedMatrix(int8: raw.baseAddress!.advanced(by: v.offset).assumingMemoryBound(to: Int8.self),
+                                 scales: s.baseAddress!, rows: rows, columns: columns)
+                }
+            }
+        }
+        let values = try floats(name, shape: expected)
+        return values.withUnsafeBufferPointer { w in
+            format == .int8 ? PackedMatrix(quantizing: w.baseAddress!, rows: rows, columns: columns)
+                            : PackedMatrix(bfloat16: w.baseAddress!, rows: rows, columns: columns)
         }
     }
 }

@@ -5,10 +5,13 @@ import HarkCore
 /// background task, and is kept for the next ones.
 public actor WhisperEngine: TranscriptionEngine {
     public nonisolated let modelDirectory: URL
+    /// How the model computes (`auto` is resolved for this CPU when it loads).
+    public nonisolated let computeType: ComputeType
     private var loading: Task<WhisperTranscriber, any Error>?
 
-    public init(modelDirectory: URL) {
+    public init(modelDirectory: URL, computeType: ComputeType = .auto) {
         self.modelDirectory = modelDirectory
+        self.computeType = computeType
     }
 
     /// Loads the model now (it is otherwise loaded by the first `transcribe`).
@@ -43,8 +46,10 @@ public actor WhisperEngine: TranscriptionEngine {
 
     private func transcriber() async throws -> WhisperTranscriber {
         if let loading { return try await loading.value }
-        let directory = modelDirectory
-        let task = Task { try await onOwnThread { WhisperTranscriber(model: try WhisperModel(directory: directory)) } }
+        let directory = modelDirectory, computeType = self.computeType
+        let task = Task {
+            try await onOwnThread { WhisperTranscriber(model: try WhisperModel(directory: directory, computeType: computeType)) }
+        }
         loading = task
         do {
             return try await task.value

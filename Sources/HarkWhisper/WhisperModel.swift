@@ -3,24 +3,39 @@ import HarkBLAS
 import HarkCore
 
 /// A faster-whisper (CTranslate2) Whisper model directory: `model.bin`, `config.json`,
-/// `vocabulary.txt`. Weights are converted once, here: to Float32, except the decoder's and the
-/// token embeddings, kept as float16 when the file's values are float16.
+/// `vocabulary.txt`. Weights are converted once, here, for the compute type: for float32, to
+/// Float32, except the decoder's and the token embeddings, kept as float16 when the file's values
+/// are float16; for int8 and bfloat16, every linear layer packed for those kernels
+/// (`PackedMatrix`) and the embeddings as bfloat16 panels, no float copy kept.
 public final class WhisperModel: Sendable {
     struct Linear: Sendable {
-        /// outputs × inputs, row-major; empty when `half` holds the weights.
+        /// outputs × inputs, row-major; empty when `half` or `packed` holds the weights.
         let weight: [Float]
         let bias: [Float]
         /// The weights as float16 (decoding: products of a few rows, bound by memory bandwidth),
         /// when that loses nothing; then the float32 copy is not kept.
         let half: HalfMatrix?
+        /// The weights as int8 or bfloat16 panels (compute types int8 and bfloat16).
+        let packed: PackedMatrix?
         let inputs: Int
         var outputs: Int { bias.count }
 
-        init(weight: [Float], half: HalfMatrix? = nil, bias: [Float], inputs: Int? = nil) {
+        init(weight: [Float], half: HalfMatrix? = nil, packed: PackedMatrix? = nil, bias: [Float], inputs: Int? = nil) {
             self.weight = weight
             self.half = half
+            self.packed = packed
             self.bias = bias
-            self.inputs = inputs ?? weight.count / max(1, bias.count)
+            self.inputs = inputs ?? packed?.columns ?? weight.count / max(1, bias.count)
+        }
+
+        /// The same layer with its float32 weights packed as `format` (nil: as it is).
+        func packed(as format: PackedMatrix.Format?) -> Linear {
+            guard let format, !weight.isEmpty else { return self }
+            let packed = weight.withUnsafeBufferPointer { w in
+                format == .int8 ? PackedMatrix(quantizing: w.baseAddress!, rows: outputs, columns: inputs)
+                                : PackedMatrix(bfloat16: w.baseAddress!, rows: outputs, columns: inputs)
+            }
+            return Linear(weight: [], packed: packed, bias: bias, inputs: inputs)
         }
     }
 
@@ -40,23 +55,33 @@ public final class WhisperModel: Sendable {
     }
 
     public let directory: URL
+    /// How this model computes (never `auto`: resolved for this CPU at load).
+    public let computeType: ComputeType
     let dModel: Int, heads: Int, melBins: Int, vocabularySize: Int
     let conv1: Linear, conv2: Linear          // weights regrouped as [out][tap][in]
     let encoderPositions: [Float]             // 1500 × d
     let encoderLayers: [EncoderLayer]
     let encoderNorm: LayerNorm
-    /// vocabulary × d, also the output projection: float16 when that loses nothing (80 MB less
-    /// for tiny.en), else float32 (`embeddings`, empty otherwise).
+    /// vocabulary × d, also the output projection: bfloat16 panels for int8 and bfloat16; else float16
+    /// when that loses nothing (80 MB less for tiny.en), else float32 (`embeddings`, empty otherwise).
     let embeddings: [Float]
     let embeddingsHalf: HalfMatrix?
+    let embeddingsPacked: PackedMatrix?
     let decoderPositions: [Float]             // 448 × d
     let decoderLayers: [DecoderLayer]
     let decoderNorm: LayerNorm
     public let tokens: WhisperTokens
 
-    /// Loads `directory`. Errors name the file and say how to install a good model.
-    public init(directory: URL) throws(HarkError) {
+    /// Loads `directory`, its weights prepared for `computeType`. Errors name the file and say how
+    /// to install a good model.
+    public init(directory: URL, computeType: ComputeType = .auto) throws(HarkError) {
         self.directory = directory
+        self.computeType = Self.resolve(computeType)
+        let packing: PackedMatrix.Format? = switch self.computeType {
+        case .int8: .int8
+        case .bfloat16: .bfloat16
+        case .float32, .auto: nil
+        }
         let binPath = directory.appendingPathComponent("model.bin").path
         guard FileManager.default.fileExists(atPath: binPath) else {
             throw HarkError(.modelMissing, """
@@ -80,9 +105,9 @@ public final class WhisperModel: Sendable {
             throw file.corrupt("\(d) channels, \(mels) mel bins and \(heads) heads are not a Whisper model's")
         }
         conv1 = Linear(weight: Convolution.regroup(conv1Weight, out: d, in: mels),
-                       bias: try file.floats("encoder/conv1/bias", shape: [d]))
+                       bias: try file.floats("encoder/conv1/bias", shape: [d])).packed(as: packing)
         conv2 = Linear(weight: Convolution.regroup(try file.floats("encoder/conv2/weight", shape: [d, d, 3]), out: d, in: d),
-                       bias: try file.floats("encoder/conv2/bias", shape: [d]))
+                       bias: try file.floats("encoder/conv2/bias", shape: [d])).packed(as: packing)
         encoderPositions = try file.floats("encoder/position_encodings/encodings", shape: [1500, d])
 
         func linear(_ prefix: String, outputs: Int? = nil, inputs expected: Int? = nil, keepHalf: Bool = false) throws(HarkError) -> Linear {
@@ -91,6 +116,7 @@ public final class WhisperModel: Sendable {
             guard bias.count == (outputs ?? bias.count), bias.count > 0, inputs == (expected ?? inputs), inputs > 0 else {
                 throw file.corrupt("'\(prefix)' is \(bias.count) × \(inputs), expected \(outputs ?? bias.count) × \(expected ?? inputs)")
             }
+            if let packing { return Linear(weight: [], packed: try file.packed(name, shape: shape, as: packing), bias: bias) }
             guard keepHalf else { return Linear(weight: try file.floats(name, shape: shape), bias: bias) }
             let (floats, half) = try file.weights(name, shape: shape)
             return Linear(weight: floats, half: half, bias: bias, inputs: inputs)
@@ -131,9 +157,19 @@ public final class WhisperModel: Sendable {
         guard let shape = file.variables[embeddingsName]?.shape, shape.count == 2, shape[1] == d, (1...1_000_000).contains(shape[0]) else {
             throw file.corrupt("'\(embeddingsName)' is not a vocabulary × \(d) table")
         }
-        let vocabulary = shape[0], embedding = try file.weights(embeddingsName, shape: shape)
-        embeddings = embedding.floats
-        embeddingsHalf = embedding.half
+        let vocabulary = shape[0]
+        if let packing {
+            embeddings = []
+            embeddingsHalf = nil
+            // bfloat16 even for int8: the logits decide between close tokens, and an int8 output
+            // projection cost 3 words more in 579 greedy (make bench-whisper's accuracy set).
+            embeddingsPacked = try file.packed(embeddingsName, shape: shape, as: .bfloat16)
+        } else {
+            let embedding = try file.weights(embeddingsName, shape: shape)
+            embeddings = embedding.floats
+            embeddingsHalf = embedding.half
+            embeddingsPacked = nil
+        }
         vocabularySize = vocabulary
         decoderPositions = try file.floats("decoder/position_encodings/encodings", shape: [WhisperDecoder.maxPositions, d])
         tokens = try WhisperTokens(directory: directory, vocabularySize: vocabulary)
@@ -141,7 +177,19 @@ public final class WhisperModel: Sendable {
 
     /// Token `token`'s embedding (d values) into `out`.
     func embedding(of token: Int, into out: UnsafeMutablePointer<Float>) {
+        if let embeddingsPacked { return embeddingsPacked.row(token, into: out) }
         if let embeddingsHalf { return embeddingsHalf.row(token, columns: dModel, into: out) }
         embeddings.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + token * dModel, count: dModel) }
+    }
+}
+
+extension WhisperModel {
+    /// `auto` as this CPU runs it: int8 where the CPU has VNNI, else bfloat16 where it has
+    /// AVX512-BF16, else float32; other types as they are.
+    public static func resolve(_ type: ComputeType) -> ComputeType {
+        guard type == .auto else { return type }
+        if PackedMatrix.isAccelerated(.int8) { return .int8 }
+        if PackedMatrix.isAccelerated(.bfloat16) { return .bfloat16 }
+        return .float32
     }
 }

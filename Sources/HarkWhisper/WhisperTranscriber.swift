@@ -66,17 +66,20 @@ public struct WhisperTranscriber: Sendable {
         let window = mel.window(features, frames: frames - 1)
         let threads = max(1, options.threads)
         let encoded = try WhisperEncoder(model: model, threads: threads).encode(window, cancellation: cancellation)
-        var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads)
+        let beamSearch = !options.timestamps && options.beamSize > 1
+        var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads, capacity: beamSearch ? options.beamSize : 1)
         // The no-speech probability is read where the input is start-of-transcript.
         var noSpeech = 0.0
         for token in model.tokens.prompt(timestamps: options.timestamps) {
             decoder.step([token])
-            if token == model.tokens.startOfTranscript { noSpeech = Self.probability(of: model.tokens.noSpeech, in: decoder.logits[0]) }
+            if token == model.tokens.startOfTranscript {
+                noSpeech = decoder.withLogits(of: 0) { exp(Self.logSoftmax(at: model.tokens.noSpeech, of: UnsafeBufferPointer($0))) }
+            }
         }
         for token in options.prefix { decoder.step([token]) }
-        var result = options.timestamps || options.beamSize == 1
-            ? try greedy(&decoder, prefix: options.prefix, timestamps: options.timestamps, cancellation: cancellation)
-            : try beamSearch(&decoder, size: options.beamSize, prefix: options.prefix, cancellation: cancellation)
+        var result = beamSearch
+            ? try self.beamSearch(&decoder, size: options.beamSize, prefix: options.prefix, cancellation: cancellation)
+            : try greedy(&decoder, prefix: options.prefix, timestamps: options.timestamps, cancellation: cancellation)
         result.noSpeechProbability = noSpeech
         result.isSilence = result.noSpeechProbability > options.noSpeechThreshold
             && result.averageLogProbability < options.logProbabilityThreshold
@@ -98,13 +101,15 @@ public struct WhisperTranscriber: Sendable {
         var tokens = prefix, logProbability = 0.0
         while decoder.position < WhisperDecoder.maxPositions {
             try cancellation?.check()
-            var logits = decoder.logits[0]
-            for id in t.suppressed { logits[id] = -.infinity }
-            if tokens.isEmpty { for id in t.suppressedAtBegin { logits[id] = -.infinity } }
-            if timestamps { applyTimestampRules(&logits, after: tokens) }
-            var best = 0
-            for i in logits.indices where logits[i] > logits[best] { best = i }
-            logProbability += Self.logSoftmax(at: best, of: logits)
+            let best = decoder.withLogits(of: 0) { logits in
+                for id in t.suppressed { logits[id] = -.infinity }
+                if tokens.isEmpty { for id in t.suppressedAtBegin { logits[id] = -.infinity } }
+                if timestamps { applyTimestampRules(logits, after: tokens) }
+                var best = 0
+                for i in logits.indices where logits[i] > logits[best] { best = i }
+                logProbability += Self.logSoftmax(at: best, of: UnsafeBufferPointer(logits))
+                return best
+            }
             if best == t.endOfText { break }
             tokens.append(best)
             decoder.step([best])
@@ -120,7 +125,7 @@ public struct WhisperTranscriber: Sendable {
     /// no-timestamps token; timestamps come in pairs and never go backwards; the first token is a
     /// timestamp of at most 1 s; and a timestamp is forced when timestamps together are more
     /// likely than any single text token.
-    private func applyTimestampRules(_ logits: inout [Float], after tokens: [Int]) {
+    private func applyTimestampRules(_ logits: UnsafeMutableBufferPointer<Float>, after tokens: [Int]) {
         let t = model.tokens, begin = t.timestampBegin
         logits[t.noTimestamps] = -.infinity
         let lastWasTimestamp = (tokens.last ?? 0) >= begin
@@ -140,7 +145,7 @@ public struct WhisperTranscriber: Sendable {
             for i in 0..<begin { logits[i] = -.infinity }
             for i in min(logits.count, begin + 51)..<logits.count { logits[i] = -.infinity }   // ≤ 1.00 s
         }
-        let logProbabilities = Self.logSoftmax(logits)
+        let logProbabilities = Self.logSoftmax(Array(logits))
         var timestampMass = -Float.infinity, bestText = -Float.infinity
         for i in begin..<logProbabilities.count where logProbabilities[i] > -.infinity {
             let a = max(timestampMass, logProbabilities[i]), b = min(timestampMass, logProbabilities[i])
@@ -191,12 +196,13 @@ public struct WhisperTranscriber: Sendable {
             let last = decoder.position + 1 >= WhisperDecoder.maxPositions
             var candidates: [Candidate] = []
             for (index, beam) in beams.enumerated() {
-                var logits = decoder.logits[index]
-                for id in t.suppressed { logits[id] = -.infinity }
-                if step == 0 && prefix.isEmpty { for id in t.suppressedAtBegin { logits[id] = -.infinity } }
-                let logProbabilities = Self.logSoftmax(logits)
-                for token in Self.top(2 * size, of: logProbabilities) {
-                    candidates.append(Candidate(beam: index, token: token, score: beam.score + logProbabilities[token]))
+                decoder.withLogits(of: index) { logits in
+                    for id in t.suppressed { logits[id] = -.infinity }
+                    if step == 0 && prefix.isEmpty { for id in t.suppressedAtBegin { logits[id] = -.infinity } }
+                    Self.logSoftmaxInPlace(logits)
+                    for token in Self.top(2 * size, of: UnsafeBufferPointer(logits)) {
+                        candidates.append(Candidate(beam: index, token: token, score: beam.score + logits[token]))
+                    }
                 }
             }
             candidates.sort { $0.score > $1.score }
@@ -229,15 +235,21 @@ public struct WhisperTranscriber: Sendable {
     }
 
     static func logSoftmax(_ logits: [Float]) -> [Float] {
+        var result = logits
+        result.withUnsafeMutableBufferPointer { logSoftmaxInPlace($0) }
+        return result
+    }
+
+    static func logSoftmaxInPlace(_ logits: UnsafeMutableBufferPointer<Float>) {
         let maximum = logits.max() ?? 0
         var sum: Float = 0
         for v in logits where v > -.infinity { sum += Foundation.exp(v - maximum) }
         let shift = maximum + Foundation.log(sum)
-        return logits.map { $0 - shift }
+        for i in logits.indices { logits[i] -= shift }
     }
 
     /// Indices of the `count` largest values, largest first.
-    static func top(_ count: Int, of values: [Float]) -> [Int] {
+    static func top(_ count: Int, of values: UnsafeBufferPointer<Float>) -> [Int] {
         var best: [Int] = []
         for i in values.indices where values[i] > -.infinity {
             if best.count < count || values[i] > values[best[best.count - 1]] {
@@ -250,11 +262,7 @@ public struct WhisperTranscriber: Sendable {
         return best
     }
 
-    static func probability(of index: Int, in logits: [Float]) -> Double {
-        exp(logSoftmax(at: index, of: logits))
-    }
-
-    static func logSoftmax(at index: Int, of logits: [Float]) -> Double {
+    static func logSoftmax(at index: Int, of logits: UnsafeBufferPointer<Float>) -> Double {
         let maximum = Double(logits.max() ?? 0)
         var sum = 0.0
         for v in logits where v > -.infinity { sum += exp(Double(v) - maximum) }

@@ -53,8 +53,7 @@ struct RecordCommand: AsyncParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Transcribe each utterance in worker processes as it is saved.")
     var transcribe = true
 
-    @Option(help: ArgumentHelp("Whisper model folder for transcription (default: the installed tiny.en).", valueName: "DIR"))
-    var model: String?
+    @OptionGroup(title: "Transcription") var model: ModelOptions
 
     @Option(help: "Transcription worker processes (default: one per two cores).")
     var workers: Int?

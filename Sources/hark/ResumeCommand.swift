@@ -59,8 +59,7 @@ struct ResumeOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Sessions folder (default: $HARK_SESSIONS_DIR or $XDG_DATA_HOME/hark/sessions).", valueName: "DIR"))
     var out: String?
 
-    @Option(help: ArgumentHelp("Whisper model folder (default: the installed tiny.en).", valueName: "DIR"))
-    var model: String?
+    @OptionGroup(title: "Transcription") var model: ModelOptions
 
     @Option(help: "Transcription worker processes.")
     var workers: Int?

@@ -57,8 +57,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "Utterances (the recorder)") var utterance: UtteranceOptions
 
-    @Option(help: ArgumentHelp("Whisper model folder (default: the installed tiny.en).", valueName: "DIR"))
-    var model: String?
+    @OptionGroup(title: "Transcription") var model: ModelOptions
 
     @Option(help: "Worker processes for the transcription API (the recorder has its own).")
     var workers: Int?

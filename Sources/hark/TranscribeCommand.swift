@@ -24,8 +24,7 @@ struct TranscribeCommand: AsyncParsableCommand {
     @Option(help: "Output: txt, srt, vtt or json.")
     var format: TranscriptFormat = .txt
 
-    @Option(help: ArgumentHelp("A faster-whisper (CTranslate2) model folder (default: the installed tiny.en).", valueName: "DIR"))
-    var model: String?
+    @OptionGroup(title: "Model") var model: ModelOptions
 
     @Option(help: "Beam size (1 = greedy, faster-whisper's default is 5).")
     var beam: Int = 1
@@ -40,8 +39,7 @@ struct TranscribeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let models = RecorderConfiguration.defaultModelsDirectory()
-        let directory = model.map { URL(fileURLWithPath: $0, isDirectory: true) } ?? models.appendingPathComponent("whisper-tiny.en")
-        let engine = WhisperEngine(modelDirectory: directory)
+        let engine = WhisperEngine(modelDirectory: model.directory, computeType: model.computeType)
         do {
             try await engine.load()
         } catch let error as HarkError {

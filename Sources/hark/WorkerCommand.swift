@@ -9,8 +9,7 @@ struct WorkerCommand: AsyncParsableCommand {
         abstract: "Serve transcription jobs on stdin/stdout (started by the recorder).",
         shouldDisplay: false)
 
-    @Option(help: ArgumentHelp("Whisper model folder.", valueName: "DIR"))
-    var model: String?
+    @OptionGroup var model: ModelOptions
 
     @Option(help: "Threads per job.")
     var threads: Int?
@@ -22,9 +21,8 @@ struct WorkerCommand: AsyncParsableCommand {
         if let engine = try remote.makeEngine() {
             status = await TranscriptionWorker.serve(engine: engine, load: {})
         } else {
-            let directory = model.map { URL(fileURLWithPath: $0, isDirectory: true) }
-                ?? RecorderConfiguration.defaultModelsDirectory().appendingPathComponent("whisper-tiny.en")
-            status = await TranscriptionWorker.serve(modelDirectory: directory, threads: threads)
+            status = await TranscriptionWorker.serve(modelDirectory: model.directory, computeType: model.computeType,
+                                                     threads: threads)
         }
         if status != 0 { throw ExitCode(status) }
     }

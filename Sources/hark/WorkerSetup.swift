@@ -6,7 +6,7 @@ import HarkRemote
 /// How `hark record` and `hark resume` run their transcription workers: this same executable,
 /// as `hark worker`.
 enum WorkerSetup {
-    static func configuration(model: String?, workers: Int?, quiet: Bool = false,
+    static func configuration(model: ModelOptions, workers: Int?, quiet: Bool = false,
                               remote: RemoteEngineOptions? = nil) throws -> WorkerPoolConfiguration? {
         if let remote, remote.engine == .remote {
             // Built here too to check the URLs before any worker starts.
@@ -19,8 +19,7 @@ enum WorkerSetup {
             if let engine { configuration.jobTimeout = engine.configuration.longestTranscription + .seconds(30) }
             return configuration
         }
-        let directory = model.map { URL(fileURLWithPath: $0, isDirectory: true) }
-            ?? RecorderConfiguration.defaultModelsDirectory().appendingPathComponent("whisper-tiny.en")
+        let directory = model.directory
         guard FileManager.default.fileExists(atPath: directory.appendingPathComponent("model.bin").path) else {
             if quiet { return nil }
             // Record anyway: segments stay untranscribed, and `hark resume` finishes them later.
@@ -30,7 +29,7 @@ enum WorkerSetup {
                 """.utf8))
             return nil
         }
-        var configuration = WorkerPoolConfiguration(executable: executablePath(), arguments: ["worker", "--model", directory.path])
+        var configuration = WorkerPoolConfiguration(executable: executablePath(), arguments: ["worker"] + model.workerArguments)
         if let workers { configuration.size = workers }
         return configuration
     }

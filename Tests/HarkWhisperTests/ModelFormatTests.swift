@@ -65,19 +65,22 @@ struct ModelFormatTests {
     }
 
     @Test func float32ModelGivesTheSameTokens() async throws {
-        let model = try WhisperModel(directory: try Self.rewrite(as: "float32"))
+        let model = try WhisperModel(directory: try Self.rewrite(as: "float32"), computeType: .float32)
         let file = WhisperFixtures.file("beckett")
         let audio = try WhisperFixtures.audio(file)
         let result = try await onOwnThread { try WhisperTranscriber(model: model).transcribe(audio) }
         #expect(result.tokens == file.greedy.tokens)
     }
 
-    @Test func int8ModelLoadsAndStillHearsTheWords() async throws {
-        let model = try WhisperModel(directory: try Self.rewrite(as: "int8"))
+    /// An int8 model file, computed in float32 (weights widened) and in int8 (its own int8
+    /// weights and scales packed as they are, not quantized a second time).
+    @Test(arguments: [ComputeType.float32, .int8])
+    func int8ModelLoadsAndStillHearsTheWords(computeType: ComputeType) async throws {
+        let model = try WhisperModel(directory: try Self.rewrite(as: "int8"), computeType: computeType)
         let file = WhisperFixtures.file("beckett")
         let audio = try WhisperFixtures.audio(file)
         let result = try await onOwnThread { try WhisperTranscriber(model: model).transcribe(audio) }
-        print("int8 beckett: \(result.text)")
+        print("int8 beckett (\(computeType)): \(result.text)")
         #expect(result.text.lowercased().contains("fail better"), "\(result.text)")
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import HarkAudio
+import HarkCore
 import HarkWhisper
 
 enum WhisperFixtures {
@@ -15,10 +16,22 @@ enum WhisperFixtures {
         return URL(fileURLWithPath: models).appendingPathComponent("whisper-tiny.en")
     }
 
-    static let model: WhisperModel? = try? WhisperModel(directory: modelDirectory)
+    static let model: WhisperModel? = try? WhisperModel(directory: modelDirectory, computeType: .float32)
+    static let int8Model: WhisperModel? = try? WhisperModel(directory: modelDirectory, computeType: .int8)
+    static let bfloat16Model: WhisperModel? = try? WhisperModel(directory: modelDirectory, computeType: .bfloat16)
+
+    /// The installed tiny.en, loaded once per compute type.
+    static func model(_ type: ComputeType) -> WhisperModel? {
+        switch type {
+        case .int8: int8Model
+        case .bfloat16: bfloat16Model
+        case .float32, .auto: model
+        }
+    }
 
     struct Reference: Decodable {
         struct Decoding: Decodable { var tokens: [Int]; var text: String; var noSpeechProb: [Double]; var avgLogprob: [Double] }
+        struct Text: Decodable { var text: String }
         struct File: Decodable {
             var name: String
             var file: String
@@ -27,6 +40,11 @@ enum WhisperFixtures {
             var frames: [Int]
             var greedy: Decoding
             var beam5: Decoding
+            /// faster-whisper's with compute_type int8.
+            var int8Greedy: Text
+            var int8Beam5: Text
+            /// The words said, where known.
+            var said: String?
         }
         var files: [File]
     }

@@ -6,26 +6,30 @@ import Testing
 /// No words out of no speech, and clear errors for bad models.
 @Suite(.enabled(if: WhisperFixtures.model != nil, "run `make models` to install Whisper tiny.en"))
 struct WhisperSilenceTests {
-    static func transcribe(_ samples: [Float]) async throws -> WhisperWindowResult {
-        try await onOwnThread { try WhisperTranscriber(model: WhisperFixtures.model!).transcribe(samples) }
+    static func transcribe(_ samples: [Float], _ type: ComputeType = .float32) async throws -> WhisperWindowResult {
+        let model = try #require(WhisperFixtures.model(type))
+        return try await onOwnThread { try WhisperTranscriber(model: model).transcribe(samples) }
     }
 
-    @Test func silenceGivesNoText() async throws {
-        let result = try await Self.transcribe([Float](repeating: 0, count: 16_000 * 5))
+    @Test(arguments: ComputeType.allCases.filter { $0 != .auto })
+    func silenceGivesNoText(type: ComputeType) async throws {
+        let result = try await Self.transcribe([Float](repeating: 0, count: 16_000 * 5), type)
         #expect(result.text.isEmpty, "got '\(result.text)' (no-speech \(result.noSpeechProbability), logprob \(result.averageLogProbability))")
     }
 
-    @Test func whiteNoiseGivesNoText() async throws {
+    @Test(arguments: ComputeType.allCases.filter { $0 != .auto })
+    func whiteNoiseGivesNoText(type: ComputeType) async throws {
         var generator = SystemRandomNumberGenerator()
         let noise = (0..<(16_000 * 5)).map { _ in Float.random(in: -0.1...0.1, using: &generator) }
-        let result = try await Self.transcribe(noise)
+        let result = try await Self.transcribe(noise, type)
         #expect(result.text.isEmpty, "got '\(result.text)' (no-speech \(result.noSpeechProbability), logprob \(result.averageLogProbability))")
     }
 
-    @Test func aClickGivesNoText() async throws {
+    @Test(arguments: ComputeType.allCases.filter { $0 != .auto })
+    func aClickGivesNoText(type: ComputeType) async throws {
         var samples = [Float](repeating: 0, count: 16_000 * 2)
         for i in 16_000..<(16_000 + 3_200) { samples[i] = i % 2 == 0 ? 0.9 : -0.9 }   // 0.2 s
-        let result = try await Self.transcribe(samples)
+        let result = try await Self.transcribe(samples, type)
         #expect(result.text.isEmpty, "got '\(result.text)' (no-speech \(result.noSpeechProbability), logprob \(result.averageLogProbability))")
     }
 

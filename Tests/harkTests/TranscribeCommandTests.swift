@@ -58,5 +58,17 @@ import Testing
         let result = try await HarkProcess.run(["transcribe", "--format", "doc", HarkProcess.speech])
         #expect(result.status != 0)
         #expect(result.stderr.contains("txt"), "\(result.stderr)")
+        let type = try await HarkProcess.run(["transcribe", "--compute-type", "int4", HarkProcess.speech])
+        #expect(type.status != 0)
+        #expect(type.stderr.contains("bfloat16"), "the choices are named: \(type.stderr)")
+    }
+
+    /// Every compute type through the built `hark`: the same words of the fixture.
+    @Test(.enabled(if: modelInstalled, "run `make models`"), arguments: ["auto", "float32", "int8", "bfloat16"])
+    func everyComputeTypeHearsTheFixture(type: String) async throws {
+        let result = try await HarkProcess.run(["transcribe", "--compute-type", type, "--beam", "5", HarkProcess.speech])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("brown fox"), "\(result.stdout)")
+        #expect(result.stdout.contains("then we are done"), "\(result.stdout)")
     }
 }

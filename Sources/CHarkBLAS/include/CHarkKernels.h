@@ -5,6 +5,21 @@
 // baseline versions and pick one at load time (target_clones); Swift's SIMD types only get the
 // x86-64 baseline (SSE) without a CPU-specific build, which would then crash on older CPUs.
 
+/// One part of a parallel region: `part` of `parts`, with the caller's context.
+typedef void (*hark_part_fn)(void *context, long part);
+/// Runs fn(context, 0 ..< parts) on the calling thread and helper threads started once (see
+/// parallel.c), returning when all parts are done. Allocates nothing after the first call.
+void hark_parallel(long parts, hark_part_fn fn, void *context);
+/// Y = X · Wᵀ + bias (or Y += …) for m rows, W packed (int8 when is_int8, else bfloat16, n outputs),
+/// the outputs split in whole panels over `parts` threads, each with its scratch[part].
+void hark_packed_linear_split(const void *packed, int is_int8, long n, const float *x, long ldx, long m,
+                              const float *bias, float *y, long ldy, int accumulate, long parts,
+                              void *const *scratch);
+/// Attention of `rows` queries to every head's packed keys and values (packed_kv[h]), heads split
+/// over `parts` threads, each with its scratch[part]; head h reads q + h·head_dim, writes o + h·head_dim.
+void hark_attention_heads(const void *const *packed_kv, long heads, long head_dim, const float *q, long ldq,
+                          long rows, float alpha, float *o, long ldo, long parts, void *const *scratch);
+
 /// Softmax of each of `rows` rows of `columns` values, in place.
 void hark_softmax_rows(float *x, long rows, long columns);
 /// Exact (erf) GELU, in place.

@@ -7,9 +7,9 @@ import HarkCore
 public enum TranscriptionWorker {
     private static let output = NSLock()
 
-    /// Serves with the local Whisper model in `modelDirectory`.
-    public static func serve(modelDirectory: URL, threads: Int? = nil) async -> Int32 {
-        let engine = WhisperEngine(modelDirectory: modelDirectory)
+    /// Serves with the local Whisper model in `modelDirectory`, computing as `computeType` says.
+    public static func serve(modelDirectory: URL, computeType: ComputeType = .auto, threads: Int? = nil) async -> Int32 {
+        let engine = WhisperEngine(modelDirectory: modelDirectory, computeType: computeType)
         return await serve(engine: engine, threads: threads) { try await engine.load() }
     }
 

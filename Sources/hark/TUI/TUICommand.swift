@@ -24,8 +24,7 @@ struct TUICommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Folder for session folders.", valueName: "DIR"))
     var out: String?
 
-    @Option(help: ArgumentHelp("Whisper model folder for transcription (default: the installed tiny.en).", valueName: "DIR"))
-    var model: String?
+    @OptionGroup(title: "Transcription") var model: ModelOptions
 
     @Flag(inversion: .prefixedNo, help: "Transcribe each utterance as it is saved.")
     var transcribe = true

@@ -1,0 +1,138 @@
+import CHarkBLAS
+import Foundation
+import HarkBLAS
+import Testing
+
+/// The int8 and bfloat16 products against references computed here in Double, on every
+/// instruction-set level this CPU can run (the level is capped for the suite, one test at a time).
+@Suite(.serialized) struct PackedMatrixTests {
+    /// Levels to try: the portable one always, then what this CPU has.
+    static let levels: [Int32] = [Int32(HARK_LEVEL_SCALAR), Int32(HARK_LEVEL_AVX2), Int32(HARK_LEVEL_AVXVNNI),
+                                  Int32(HARK_LEVEL_AVX512F), Int32(HARK_LEVEL_AVX512)]
+
+    static func random(_ count: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        return (0..<count).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2_000_001) / 1_000_000 - 1
+        }
+    }
+
+    /// Row-wise int8 quantization as the kernels do it: scale 127 / max |row|, nearest even.
+    static func quantized(_ row: ArraySlice<Float>) -> (q: [Double], scale: Double) {
+        let amax = row.map { abs($0) }.max() ?? 0
+        let scale = amax > 0 ? 127 / amax : 1
+        return (row.map { Double(max(-127, min(127, ($0 * scale).rounded(.toNearestOrEven)))) }, Double(scale))
+    }
+
+    static func onEveryLevel(_ body: (String) throws -> Void) rethrows {
+        let previous = hark_kernels_limit(Int32(HARK_LEVEL_AVX512))
+        defer { hark_kernels_limit(previous) }
+        for level in levels {
+            hark_kernels_limit(level)
+            try body("level \(level): \(PackedMatrix.implementation(.int8)), \(PackedMatrix.implementation(.bfloat16))")
+        }
+    }
+
+    @Test(arguments: [(1, 384, 1152), (5, 384, 384), (67, 240, 384), (300, 1536, 70)])
+    func int8IsTheExactProductOfItsQuantizedOperands(rows m: Int, inputs k: Int, outputs n: Int) {
+        let x = Self.random(m * k, seed: 1), w = Self.random(n * k, seed: 2), bias = Self.random(n, seed: 3)
+        let packed = w.withUnsafeBufferPointer { PackedMatrix(quantizing: $0.baseAddress!, rows: n, columns: k) }
+        var expected = [Double](repeating: 0, count: m * n)
+        let qw = (0..<n).map { Self.quantized(w[($0 * k)..<(($0 + 1) * k)]) }
+        for r in 0..<m {
+            let qx = Self.quantized(x[(r * k)..<((r + 1) * k)])
+            for c in 0..<n {
+                var sum = 0.0
+                for i in 0..<k { sum += qx.q[i] * qw[c].q[i] }
+                expected[r * n + c] = sum / (qx.scale * qw[c].scale) + Double(bias[c])
+            }
+        }
+        Self.onEveryLevel { level in
+            let y = Self.product(packed, x, rows: m, bias: bias)
+            let worst = zip(y, expected).map { abs(Double($0) - $1) / max(1, abs($1)) }.max() ?? 0
+            #expect(worst < 1e-5, "\(level): \(worst)")
+        }
+    }
+
+    @Test func bfloat16IsCloseToFloat32AndAccumulatesAndSplitsByOutputs() {
+        let m = 5, k = 384, n = 200
+        let x = Self.random(m * k, seed: 4), w = Self.random(n * k, seed: 5), bias = Self.random(n, seed: 6)
+        let packed = w.withUnsafeBufferPointer { PackedMatrix(bfloat16: $0.baseAddress!, rows: n, columns: k) }
+        var exact = [Double](repeating: 0, count: m * n)
+        for r in 0..<m { for c in 0..<n {
+            exact[r * n + c] = (0..<k).reduce(Double(bias[c])) { $0 + Double(x[r * k + $1]) * Double(w[c * k + $1]) }
+        }}
+        let scale = exact.map(abs).max() ?? 1
+        Self.onEveryLevel { level in
+            let y = Self.product(packed, x, rows: m, bias: bias)
+            #expect(zip(y, exact).allSatisfy { abs(Double($0) - $1) < 1e-2 * scale }, "\(level)")
+            // y += x · Wᵀ + b, and only outputs 64..<128: twice the product there, once elsewhere.
+            var twice = y
+            twice.withUnsafeMutableBufferPointer { out in
+                x.withUnsafeBufferPointer { x in bias.withUnsafeBufferPointer { b in
+                    ScratchBuffer.with(bytes: packed.scratchBytes(rows: m)) { s in
+                        packed.multiply(x.baseAddress!, ldx: k, rows: m, bias: b.baseAddress!, into: out.baseAddress!, ldy: n,
+                                        accumulate: true, outputs: 64..<128, scratch: s)
+                    }
+                }}
+            }
+            for r in 0..<m { for c in 0..<n {
+                let factor: Float = (64..<128).contains(c) ? 2 : 1
+                #expect(abs(twice[r * n + c] - factor * y[r * n + c]) <= 1e-5 * max(1, abs(y[r * n + c])), "\(level) \(r),\(c)")
+            }}
+        }
+    }
+
+    @Test func aPackedRowReadsBackItsWeights() {
+        let k = 70, n = 130
+        let w = Self.random(n * k, seed: 7)
+        let int8 = w.withUnsafeBufferPointer { PackedMatrix(quantizing: $0.baseAddress!, rows: n, columns: k) }
+        let bf16 = w.withUnsafeBufferPointer { PackedMatrix(bfloat16: $0.baseAddress!, rows: n, columns: k) }
+        var row = [Float](repeating: 0, count: k)
+        for index in [0, 63, 64, 129] {
+            let original = w[(index * k)..<((index + 1) * k)], step = Float(Self.quantized(original).scale)
+            row.withUnsafeMutableBufferPointer { int8.row(index, into: $0.baseAddress!) }
+            #expect(zip(row, original).allSatisfy { abs($0 - $1) <= 0.5 / step + 1e-6 }, "int8 row \(index)")
+            row.withUnsafeMutableBufferPointer { bf16.row(index, into: $0.baseAddress!) }
+            #expect(zip(row, original).allSatisfy { abs($0 - $1) <= abs($1) / 256 }, "bf16 row \(index)")
+        }
+    }
+
+    @Test func fusedAttentionMatchesSoftmaxOfScores() {
+        let t = 200, keys = 150, size = 64, ld = 3 * size
+        let qkv = Self.random(max(t, keys) * ld, seed: 8).map { $0 * 2 }
+        let alpha = 1 / Float(size).squareRoot()
+        var expected = [Double](repeating: 0, count: t * size)
+        for r in 0..<t {
+            let scores = (0..<keys).map { j in (0..<size).reduce(0.0) { $0 + Double(qkv[r * ld + $1]) * Double(qkv[j * ld + size + $1]) } * Double(alpha) }
+            let top = scores.max()!, weights = scores.map { exp($0 - top) }, total = weights.reduce(0, +)
+            for c in 0..<size {
+                expected[r * size + c] = (0..<keys).reduce(0.0) { $0 + weights[$1] / total * Double(qkv[$1 * ld + 2 * size + c]) }
+            }
+        }
+        Self.onEveryLevel { level in
+            var out = [Float](repeating: 0, count: t * size)
+            qkv.withUnsafeBufferPointer { p in out.withUnsafeMutableBufferPointer { o in
+                let base = p.baseAddress!
+                ScratchBuffer.with(bytes: Attention.scratchBytes(keys: keys, headSize: size, packing: true)) { s in
+                    Attention.attend(base, ldq: ld, rows: t, keys: base + size, ldk: ld, values: base + 2 * size, ldv: ld,
+                                     count: keys, headSize: size, alpha: alpha, into: o.baseAddress!, ldo: size, scratch: s)
+                }
+            }}
+            let worst = zip(out, expected).map { abs(Double($0) - $1) }.max() ?? 0
+            #expect(worst < 2e-2, "\(level) (\(Attention.implementation)): \(worst)")
+        }
+    }
+
+    static func product(_ packed: PackedMatrix, _ x: [Float], rows m: Int, bias: [Float]) -> [Float] {
+        var y = [Float](repeating: 0, count: m * packed.rows)
+        x.withUnsafeBufferPointer { x in bias.withUnsafeBufferPointer { b in y.withUnsafeMutableBufferPointer { y in
+            ScratchBuffer.with(bytes: packed.scratchBytes(rows: m)) { s in
+                packed.multiply(x.baseAddress!, ldx: packed.columns, rows: m, bias: b.baseAddress!, into: y.baseAddress!,
+                                ldy: packed.rows, scratch: s)
+            }
+        }}}
+        return y
+    }
+}
