@@ -104,15 +104,29 @@ whisper-reference: reference-env models  ## regenerate Tests/Fixtures/whisper (f
 WHISPER_MODEL = $${HARK_MODELS_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/hark/models}/whisper-tiny.en
 WHISPER_FILES := .build/bench/beckett.wav .build/bench/endgame_nagg_nell.wav Tests/Fixtures/speech.wav
 
-bench-whisper: reference-env models  ## Whisper wall time: Hark vs faster-whisper, same run (2 and 1 threads, beam 1 and 5)
-	$(SWIFT) build -c release --product hark-benchmarks
+bench-whisper: reference-env models  ## Whisper: Hark's compute types vs faster-whisper float32/int8 (time, accuracy, whole process, worker job), same run
+	$(SWIFT) build -c release --product hark-benchmarks && $(SWIFT) build -c release --product hark
 	mkdir -p .build/bench
 	for f in beckett endgame_nagg_nell; do sox Tests/Fixtures/vad/$$f.flac -b 16 .build/bench/$$f.wav; done
-	rm -f .build/bench/whisper.jsonl
+	sox .build/bench/beckett.wav .build/bench/beckett-3s.wav trim 0 3
+	rm -f .build/bench/whisper.jsonl .build/bench/wer.jsonl
 	for run in "2 1" "1 1" "2 5"; do set -- $$run; \
-		$(REF_PY) scripts/bench-whisper-fw.py $$1 $$2 $(WHISPER_MODEL) $(WHISPER_FILES) >> .build/bench/whisper.jsonl; \
-		$(BENCH) whisper $$1 $$2 $(WHISPER_MODEL) $(WHISPER_FILES) >> .build/bench/whisper.jsonl; done
+		for type in float32 int8; do $(REF_PY) scripts/bench-whisper-fw.py $$1 $$2 $$type $(WHISPER_MODEL) $(WHISPER_FILES) >> .build/bench/whisper.jsonl; done; \
+		for type in float32 int8 bfloat16; do $(BENCH) whisper $$1 $$2 $(WHISPER_MODEL) $(WHISPER_FILES) --compute-type $$type >> .build/bench/whisper.jsonl; done; done
 	python3 scripts/compare-bench.py .build/bench/whisper.jsonl
+	@echo "== accuracy: words said vs heard on the accuracy set (scripts/make-wer-set.py)"
+	python3 scripts/make-latency-script.py && python3 scripts/make-wer-set.py
+	for beam in 1 5; do \
+		for type in float32 int8 bfloat16; do $(BENCH) wer $(WHISPER_MODEL) .build/bench/wer/set.json $$beam --compute-type $$type >> .build/bench/wer.jsonl; done; \
+		for type in float32 int8; do $(REF_PY) scripts/bench-wer-fw.py $$type $$beam $(WHISPER_MODEL) .build/bench/wer/set.json >> .build/bench/wer.jsonl; done; done
+	python3 scripts/score-wer.py .build/bench/wer/set.json .build/bench/wer.jsonl
+	@echo "== whole processes on A Tale of Two Cities (44 s)"
+	python3 -c "import json; print([e['text'] for e in json.load(open('.build/bench/wer/set.json'))['entries'] if e['name'] == 'two_cities'][0])" > .build/bench/two_cities.txt
+	python3 scripts/bench-transcribe-process.py .build/release/hark $(REF_PY) $(WHISPER_MODEL) \
+		$${HARK_MODELS_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/hark/models}/test-audio/two_cities.wav .build/bench/two_cities.txt
+	@echo "== a 3 s utterance through a hark worker, end to end"
+	python3 scripts/probe-worker-job.py .build/release/hark .build/bench/beckett-3s.wav 1
+	python3 scripts/probe-worker-job.py .build/release/hark .build/bench/beckett-3s.wav 5
 
 LATENCY_SECONDS ?= 172
 LATENCY_BEAM ?= 5
