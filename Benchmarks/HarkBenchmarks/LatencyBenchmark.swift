@@ -38,7 +38,7 @@ enum LatencyBenchmark {
 
     static func run(seconds: Double, worker: String, beam: Int, script path: String?, speculate: Bool,
                     endSilence: Double? = nil, padding: Double? = nil, instantWorker: Bool = false,
-                    partials: Bool = false) async throws {
+                    partials: Bool = false, details: Bool = false) async throws {
         let script = try path.map { try JSONDecoder().decode(Script.self, from: Data(contentsOf: URL(fileURLWithPath: $0))) }
         var configuration = RecorderConfiguration()
         configuration.sessionsDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("hark-latency-\(UUID().uuidString)")
@@ -98,6 +98,7 @@ enum LatencyBenchmark {
                 print("  speech start in the input → first partial: p50 \(p(live.firstPartial, 0.5)) ms, p95 \(p(live.firstPartial, 0.95)) ms (\(live.firstPartial.count) utterances)")
                 print("  end of sound → text visible (a partial or the final with ≥ 80 % of the final's words): p50 \(p(live.visible, 0.5)) ms, p95 \(p(live.visible, 0.95)) ms, max \(p(live.visible, 1)) ms")
                 print("  partials per utterance: \(format(live.perUtterance, 1)) (\(live.tentative) tentative finals); stable words later revised: \(live.revised)")
+                if details { printDetails(t, script: script) }
             }
         }
         print("  VAD end of speech → text: p50 \(p(fromVAD, 0.5)) ms, p95 \(p(fromVAD, 0.95)) ms, max \(p(fromVAD, 1)) ms")
@@ -126,6 +127,23 @@ enum LatencyBenchmark {
             visible.append(min(shown, done) - t.wall(pair.line.end + pair.offset))
         }
         return (first.sorted(), visible.sorted(), counts.isEmpty ? 0 : Double(counts.reduce(0, +)) / Double(counts.count), tentative, revised)
+    }
+
+    /// Per utterance, times from its end of sound: each partial (t = tentative final) with its
+    /// share of the final's words, then the final.
+    static func printDetails(_ t: Timing, script: Script) {
+        for pair in matchedPairs(t, script: script) {
+            let end = t.wall(pair.line.end + pair.offset), final = words(t.texts[pair.id] ?? "")
+            let partials = (t.partials[pair.id] ?? []).map { partial in
+                let share = final.isEmpty ? 0 : commonWords(words(partial.event.text), final) * 100 / final.count
+                return "\(partial.event.tentativeFinal ? "t" : "")\(Int(((partial.time - end) * 1000).rounded()))ms:\(share)%"
+            }
+            let done = t.done[pair.id].map { "\(Int((($0 - end) * 1000).rounded())) ms" } ?? "-"
+            print("    #\(pair.id) \(final.count) words: \(partials.joined(separator: " ")) → final \(done)")
+            if let last = t.partials[pair.id]?.last?.event {
+                print("      last partial [\(last.stable)|\(last.unstable)], final [\(t.texts[pair.id] ?? "")]")
+            }
+        }
     }
 
     static func words(_ text: String) -> [String] {

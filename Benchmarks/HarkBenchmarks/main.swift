@@ -3,7 +3,7 @@
 //   hark-benchmarks consumer FILE     the consumer's CPU per second of device-format audio
 //   hark-benchmarks live SECONDS      process CPU while recording from the default input
 //   hark-benchmarks silero MODEL FILE Silero VAD µs per chunk, streaming and batch, allocations
-//   hark-benchmarks latency SECONDS HARK BEAM [SCRIPT.json] [--no-speculation] [--end-silence S] [--padding S] [--instant-worker] [--partials]   live end-of-speech → transcript latency, RSS
+//   hark-benchmarks latency SECONDS HARK BEAM [SCRIPT.json] [--no-speculation] [--end-silence S] [--padding S] [--instant-worker] [--partials] [--details]   live end-of-speech → transcript latency, RSS
 //   hark-benchmarks whisper THREADS BEAM MODELDIR FILE… [--compute-type T]  Whisper wall time per file, tokens, peak RSS
 //   hark-benchmarks wer MODELDIR SET.json BEAM [--compute-type T]  transcripts of the accuracy set (score-wer.py)
 // Run through `make bench` (release build). Timings come from the shared, noisy machine: read the
@@ -26,7 +26,8 @@ do {
                                        script: extra.first { $0.hasSuffix(".json") },
                                        speculate: !extra.contains("--no-speculation"),
                                        endSilence: value(after: "--end-silence", in: extra), padding: value(after: "--padding", in: extra),
-                                       instantWorker: extra.contains("--instant-worker"), partials: extra.contains("--partials"))
+                                       instantWorker: extra.contains("--instant-worker"), partials: extra.contains("--partials"),
+                                       details: extra.contains("--details"))
     case "silero" where arguments.count == 3: try SileroBenchmark.run(model: arguments[1], file: arguments[2])
     case "whisper" where arguments.count >= 5:
         let rest = Array(arguments.dropFirst(4))

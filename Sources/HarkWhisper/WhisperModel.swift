@@ -158,7 +158,7 @@ public final class WhisperModel: Sendable {
             throw file.corrupt("'\(embeddingsName)' is not a vocabulary × \(d) table")
         }
         let vocabulary = shape[0]
-        if let packing {
+        if packing != nil {
             embeddings = []
             embeddingsHalf = nil
             // bfloat16 even for int8: the logits decide between close tokens, and an int8 output

@@ -51,3 +51,28 @@ struct PartialTranscriptLiveTests {
                 "partials during speech in most utterances")
     }
 }
+
+/// Partials never change a final: the same file, cut the same way, gives the same text for every
+/// segment with partials on (played at real time, so they run) and off.
+@Suite(.enabled(if: TranscribeCommandTests.modelInstalled, "run `make models`"))
+struct PartialFinalsTests {
+    @Test func finalsAreTheSameWithAndWithoutPartials() async throws {
+        func finals(_ flags: [String]) async throws -> (finals: [Int: String], partials: Int) {
+            let out = try temporaryFolder("partial-finals")
+            let result = try await HarkProcess.run(["record", "--input", HarkProcess.speech, "--json", "--out", out.path] + flags)
+            #expect(result.status == 0, "\(result.stderr)")
+            let events = result.stdout.split(separator: "\n").compactMap { try? JSON.decoder.decode(RecorderEvent.self, from: Data($0.utf8)) }
+            var finals: [Int: String] = [:], partials = 0
+            for event in events {
+                if case .transcriptionComplete(let e) = event { finals[e.segmentID] = e.text }
+                if case .transcriptionPartial = event { partials += 1 }
+            }
+            return (finals, partials)
+        }
+        let with = try await finals(["--realtime", "--partials"]), without = try await finals(["--no-partials"])
+        #expect(with.partials > 4, "partials ran")
+        #expect(without.partials == 0)
+        #expect(with.finals.count == 4)
+        #expect(with.finals == without.finals)
+    }
+}
