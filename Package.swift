@@ -80,7 +80,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .executableTarget(name: "hark",
                           dependencies: [
-                              "Hark", "HarkRemote", "HarkServer", "CNcurses",
+                              "Hark", "HarkRemote", "HarkServer", "HarkWhisper", "CNcurses",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                               .product(name: "Logging", package: "swift-log"),

@@ -5,13 +5,15 @@ import HarkCore
 /// background task, and is kept for the next ones.
 public actor WhisperEngine: TranscriptionEngine {
     public nonisolated let modelDirectory: URL
-    /// How the model computes (`auto` is resolved for this CPU when it loads).
+    /// How the model computes: `auto` resolved for this CPU and for decoding at `beamSize`
+    /// (`WhisperModel.resolve`), the beam size this engine will mostly be asked for.
     public nonisolated let computeType: ComputeType
+
     private var loading: Task<WhisperTranscriber, any Error>?
 
-    public init(modelDirectory: URL, computeType: ComputeType = .auto) {
+    public init(modelDirectory: URL, computeType: ComputeType = .auto, beamSize: Int = 1) {
         self.modelDirectory = modelDirectory
-        self.computeType = computeType
+        self.computeType = WhisperModel.resolve(computeType, beamSize: beamSize)
     }
 
     /// Loads the model now (it is otherwise loaded by the first `transcribe`).

@@ -105,6 +105,7 @@ struct ServeCommand: AsyncParsableCommand {
         if var api = recorder.transcription {
             if let workers { api.size = workers }
             api.options.beamSize = beamSize
+            api.arguments = ["worker"] + model.workerArguments(beamSize: beamSize)
             configuration.transcription = api
         } else {
             FileHandle.standardError.write(Data("warning: no Whisper model installed; the recorder saves segments untranscribed and /v1/audio/transcriptions answers 503. Run `make models`.\n".utf8))

@@ -39,7 +39,7 @@ struct TranscribeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let models = RecorderConfiguration.defaultModelsDirectory()
-        let engine = WhisperEngine(modelDirectory: model.directory, computeType: model.computeType)
+        let engine = WhisperEngine(modelDirectory: model.directory, computeType: model.computeType, beamSize: beam)
         do {
             try await engine.load()
         } catch let error as HarkError {

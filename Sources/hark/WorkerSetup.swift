@@ -29,7 +29,8 @@ enum WorkerSetup {
                 """.utf8))
             return nil
         }
-        var configuration = WorkerPoolConfiguration(executable: executablePath(), arguments: ["worker"] + model.workerArguments)
+        var configuration = WorkerPoolConfiguration(executable: executablePath(), arguments: [])
+        configuration.arguments = ["worker"] + model.workerArguments(beamSize: configuration.options.beamSize)
         if let workers { configuration.size = workers }
         return configuration
     }

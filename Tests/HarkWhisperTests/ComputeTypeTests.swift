@@ -33,11 +33,12 @@ struct ComputeTypeTests {
         #expect(errors <= reference, "\(type) beam \(beam): \(errors) word errors, faster-whisper int8 \(reference), of \(words)")
     }
 
-    @Test func autoIsTheFastestTypeThisCPUHas() {
-        let resolved = WhisperModel.resolve(.auto)
-        #expect(resolved != .auto)
-        if PackedMatrix.isAccelerated(.int8) { #expect(resolved == .int8) }
-        for type in [ComputeType.float32, .int8, .bfloat16] { #expect(WhisperModel.resolve(type) == type) }
+    @Test func autoIsTheFastestAccurateTypeForTheBeam() {
+        let greedy = WhisperModel.resolve(.auto, beamSize: 1), beam = WhisperModel.resolve(.auto, beamSize: 5)
+        #expect(greedy != .int8, "greedy int8 was the one type that heard worse")
+        #expect(greedy == (PackedMatrix.isAccelerated(.bfloat16) ? .bfloat16 : .float32))
+        if PackedMatrix.isAccelerated(.int8) { #expect(beam == .int8) }
+        for type in [ComputeType.float32, .int8, .bfloat16] { #expect(WhisperModel.resolve(type, beamSize: 5) == type) }
     }
 }
 

@@ -7,9 +7,11 @@ import HarkCore
 public enum TranscriptionWorker {
     private static let output = NSLock()
 
-    /// Serves with the local Whisper model in `modelDirectory`, computing as `computeType` says.
-    public static func serve(modelDirectory: URL, computeType: ComputeType = .auto, threads: Int? = nil) async -> Int32 {
-        let engine = WhisperEngine(modelDirectory: modelDirectory, computeType: computeType)
+    /// Serves with the local Whisper model in `modelDirectory`, computing as `computeType` says
+    /// (`auto` for decoding at `beamSize`).
+    public static func serve(modelDirectory: URL, computeType: ComputeType = .auto, beamSize: Int = 1,
+                             threads: Int? = nil) async -> Int32 {
+        let engine = WhisperEngine(modelDirectory: modelDirectory, computeType: computeType, beamSize: beamSize)
         return await serve(engine: engine, threads: threads) { try await engine.load() }
     }
 
