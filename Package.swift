@@ -105,7 +105,7 @@ let package = Package(
                     swiftSettings: swiftSettings),
         .testTarget(name: "HarkVADTests", dependencies: ["HarkVAD", "HarkAudio", "CAllocationCounter"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "HarkBLASTests", dependencies: ["HarkBLAS", "CHarkBLAS"], swiftSettings: swiftSettings),
+        .testTarget(name: "HarkBLASTests", dependencies: ["HarkBLAS", "CHarkBLAS", "HarkCore"], swiftSettings: swiftSettings),
         .testTarget(name: "HarkWhisperTests", dependencies: ["HarkWhisper", "HarkAudio", "HarkBLAS", "HarkTestSupport", "CAllocationCounter"],
                     swiftSettings: swiftSettings),
         .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkCore", "HarkAudio", "HarkTestSupport"],

@@ -257,6 +257,18 @@ public actor TranscriptionWorkerPool {
                 await inbox.finish()
             }
             defer { reader.cancel() }
+            // A worker's death is normally seen as its output ending. But a process forked
+            // elsewhere in this program at that moment can hold a copy of the pipe until it exits
+            // (seen under parallel tests: a SIGKILLed worker's job waited out its timeout), so
+            // its exit is looked for too — without reaping it, which Subprocess does.
+            let pid = execution.processIdentifier.value
+            let watcher = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(500))
+                    if Self.hasExited(pid) { return await inbox.finish() }
+                }
+            }
+            defer { watcher.cancel() }
             func notReady(_ what: String) -> WorkerEnd {
                 try? execution.send(signal: .kill)
                 return .notReady(HarkError(.transcriptionUnavailable, "The transcription worker '\(configuration.executable)' \(what) before it was ready."))
@@ -313,5 +325,12 @@ public actor TranscriptionWorkerPool {
             return .exited
         }
         return result.closureResult
+    }
+
+    /// Whether child `pid` has exited, asked without reaping it (its exit status stays waitable).
+    private nonisolated static func hasExited(_ pid: pid_t) -> Bool {
+        var info = siginfo_t()
+        guard waitid(P_PID, id_t(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 else { return errno == ECHILD }
+        return info.si_signo == SIGCHLD
     }
 }
