@@ -33,7 +33,8 @@ static void *align64(void *p) { return (void *)(((uintptr_t)p + 63) & ~(uintptr_
 // store is all the synchronisation needed.
 
 static _Atomic int detected = -1;
-static _Atomic int level_cap = -1;
+static _Atomic int level_cap = -1;          // from HARK_KERNELS, for the whole process
+static _Thread_local int thread_cap = -1;   // hark_kernels_limit's, for its thread alone
 
 static int detect(void) {
     int f = 0;
@@ -53,6 +54,7 @@ static int detect(void) {
 }
 
 static int read_cap(void) {
+    if (thread_cap >= 0) return thread_cap;
     int cap = atomic_load_explicit(&level_cap, memory_order_relaxed);
     if (cap >= 0) return cap;
     static const char *names[] = {"scalar", "avx2", "avxvnni", "avx512f", "avx512"};
@@ -64,9 +66,11 @@ static int read_cap(void) {
     return cap;
 }
 
+// Per thread: a test that tries every level must not slow every other thread's products to
+// portable C meanwhile (it did: parallel tests timed out while another suite tested the levels).
 int hark_kernels_limit(int level) {
     int previous = read_cap();
-    atomic_store_explicit(&level_cap, level, memory_order_relaxed);
+    thread_cap = level;
     return previous;
 }
 

@@ -5,7 +5,7 @@ import HarkCore
 import Testing
 
 /// The int8 and bfloat16 products against references computed here in Double, on every
-/// instruction-set level this CPU can run (the level is capped for the suite, one test at a time).
+/// instruction-set level this CPU can run (capped for the test's own thread only).
 /// Each test runs on a thread of its own: seconds of arithmetic must not hold one of the
 /// cooperative pool's threads, which the parallel suites' recorders and worker pools need.
 @Suite(.serialized) struct PackedMatrixTests {
@@ -102,6 +102,17 @@ import Testing
             }}
         }
         return failures
+    }
+
+    /// A thread that caps the level (and never lifts it) slows no other thread's products.
+    @Test func aLevelCapHoldsForItsThreadAlone() async throws {
+        let capped = try await onOwnThread { () -> String in
+            hark_kernels_limit(Int32(HARK_LEVEL_SCALAR))
+            return PackedMatrix.implementation(.int8)
+        }
+        #expect(capped == "scalar")
+        let here = try await onOwnThread { PackedMatrix.implementation(.int8) }
+        #expect(here != "scalar" || !PackedMatrix.isAccelerated(.int8), "\(here)")
     }
 
     @Test func aPackedRowReadsBackItsWeights() {

@@ -24,8 +24,8 @@ enum {
     HARK_LEVEL_AVX512 = 4,
 };
 
-/// Restricts later calls to a CPU class (tests and benchmarks); returns the previous one. Not for
-/// use while other threads run kernels. The packed layouts do not depend on it.
+/// Restricts the calling thread's later calls to a CPU class (tests and benchmarks); returns the
+/// previous one. Other threads are not affected. The packed layouts do not depend on it.
 int hark_kernels_limit(int level);
 /// Names of the implementations the next call would use: "avx512-vnni", "avx-vnni",
 /// "avx512-vnni-256", "avx2", "scalar"; "avx512-bf16", "avx512", "avx2", "scalar".
