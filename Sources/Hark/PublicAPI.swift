@@ -41,4 +41,6 @@
 @_exported import struct HarkCore.TranscriptSegment
 @_exported import struct HarkCore.TranscriptWord
 @_exported import enum HarkCore.ComputeType
+@_exported import class HarkCore.AudioStream
+@_exported import enum HarkCore.AudioMark
 @_exported import class HarkWhisper.WhisperEngine   // an actor: "class" is the import kind for both

@@ -123,7 +123,7 @@ public actor AsyncRecorderBackend {
             captureTask = task
             sessionURL = folder
             lifecycle.startSucceeded()
-            if let workers = configuration.transcription, catchUp == nil {
+            if let workers = configuration.transcription, configuration.finishesEarlierSessions, catchUp == nil {
                 // Sessions an earlier run left with transcriptions queued (stopped before they ran,
                 // or killed): finished in the background by one extra worker.
                 var one = workers
@@ -210,11 +210,17 @@ public actor AsyncRecorderBackend {
             return try PortAudioSource(device: selector, ringDuration: configuration.ringDuration)
         case .file(let path, let pacing):
             return try FileAudioSource(path: path, pacing: pacing == .realTime ? .realTime : .asFastAsPossible)
+        case .stream(let stream):
+            return stream
         }
     }
 
     private func sourceInfo(_ source: any AudioSource) -> SessionManifest.Source {
-        let kind: SessionManifest.Source.Kind = if case .file = configuration.input { .file } else { .device }
+        let kind: SessionManifest.Source.Kind = switch configuration.input {
+        case .device: .device
+        case .file: .file
+        case .stream: .stream
+        }
         return .init(kind: kind, name: source.name, format: source.format)
     }
 }

@@ -9,6 +9,8 @@ public struct RecorderConfiguration: Sendable {
         case device(DeviceSelector)
         /// An audio file played as if it were a microphone.
         case file(path: String, pacing: FilePacing)
+        /// Audio the program pushes in (a network client, a browser), with commits and clears.
+        case stream(AudioStream)
     }
 
     public enum FilePacing: String, Sendable, Hashable, Codable {
@@ -48,6 +50,10 @@ public struct RecorderConfiguration: Sendable {
     /// (needs `transcription`); nil, the default, makes none. Off unless something shows them:
     /// each costs a worker a transcription (greedy, ~0.25 s with tiny.en on two cores) per interval.
     public var partialTranscripts: PartialTranscriptConfiguration?
+    /// On the first start, finish in the background (one extra worker) the transcriptions that
+    /// earlier sessions under `sessionsDirectory` left queued. Off for short-lived recorders that
+    /// share a folder with one that does it (the server's realtime connections).
+    public var finishesEarlierSessions = true
 
     /// Builds detectors for modes; loaded lazily on the first `start`, off the caller's executor.
     var detectorFactory: DetectorFactory = .standard

@@ -8,7 +8,7 @@ import HarkCore
 /// filling its ring; if the ring overflows, the loss is reported as `AudioDropped`.
 struct CaptureLoop {
     private let setup: CaptureSetup
-    private let converter: SpeechConverter
+    private var converter: SpeechConverter
     private var chunkStep: ChunkStep
     private var native: [Float]
     private var speech: [Float] = []
@@ -74,6 +74,8 @@ struct CaptureLoop {
                 try? await Task.sleep(for: setup.pollInterval)
             case .end:
                 return .endOfInput
+            case .mark(let mark):
+                try await apply(mark)
             }
         }
         return .requested
@@ -82,8 +84,15 @@ struct CaptureLoop {
     /// After the device stops: what is still in its ring, the resampler's tail, a last zero-padded
     /// chunk, and the open utterance — so stopping mid-sentence loses nothing.
     private mutating func drainAfterStop() async throws {
-        while case .samples(let n) = try native.withUnsafeMutableBufferPointer({ try setup.source.read(into: $0) }) {
-            try native.withUnsafeBufferPointer { try converter.convert(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &speech) }
+        drain: while true {
+            switch try native.withUnsafeMutableBufferPointer({ try setup.source.read(into: $0) }) {
+            case .samples(let n):
+                try native.withUnsafeBufferPointer { try converter.convert(UnsafeBufferPointer(rebasing: $0[0..<n]), into: &speech) }
+            case .mark(let mark):
+                try await apply(mark)
+            case .wait, .end:
+                break drain
+            }
         }
         noteDropped()
         try converter.flush(into: &speech)
@@ -94,6 +103,29 @@ struct CaptureLoop {
         if let utterance = chunkStep.flush() { try await finish(utterance) }
         if !keptAudio.isEmpty { report(await setup.store.appendRecording(keptAudio)) }
         keptAudio.removeAll()
+    }
+
+    /// A pushing producer's commit: everything heard up to here (the resampler's tail and a last
+    /// zero-padded chunk included) is cut as one segment. Its discard: what is open is dropped.
+    private mutating func apply(_ mark: AudioMark) async throws {
+        switch mark {
+        case .commit:
+            try converter.flush(into: &speech)
+            converter = try SpeechConverter(from: setup.source.format)
+            if speech.count % vadChunkSize != 0 {
+                speech.append(contentsOf: repeatElement(0, count: vadChunkSize - speech.count % vadChunkSize))
+            }
+            try await processChunks()
+            if let utterance = chunkStep.flush(reason: .committed) { try await finish(utterance) }
+        case .discard:
+            speech.removeAll(keepingCapacity: true)
+            converter = try SpeechConverter(from: setup.source.format)
+            if chunkStep.isInSpeech {
+                chunkStep.discardOpen()
+                quiet = false
+                await setup.transcriber?.discarded(segmentID: nextSegmentID)
+            }
+        }
     }
 
     private mutating func processChunks() async throws {

@@ -56,6 +56,9 @@ struct ChunkStep {
                       firstBadSamples: firstBad)
     }
 
-    /// The utterance still open at the end, if any.
-    mutating func flush() -> Utterance? { segmenter.flush() }
+    /// The utterance still open at the end (or at a commit, `reason`), if any.
+    mutating func flush(reason: Utterance.EndReason = .stopped) -> Utterance? { segmenter.flush(reason: reason) }
+
+    /// Drops the open utterance unsaved.
+    mutating func discardOpen() { segmenter.discardOpen() }
 }

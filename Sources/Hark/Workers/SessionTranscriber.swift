@@ -74,6 +74,13 @@ actor SessionTranscriber {
         partials?.paused(segmentID: segmentID)
     }
 
+    /// The open utterance `segmentID` was dropped unsaved: its speculation and partials go (the
+    /// next utterance takes its id afresh).
+    func discarded(segmentID: Int) async {
+        await perform(machine.dropSpeculation())
+        await performPartial(partials?.ended(segmentID: segmentID) ?? [])
+    }
+
     /// Speech went on after a pause: the pause's speculation is moot, partials go on.
     func resumed() async {
         await perform(machine.dropSpeculation())

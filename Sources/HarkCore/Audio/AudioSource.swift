@@ -25,6 +25,16 @@ public enum AudioRead: Sendable, Equatable {
     case wait
     /// The source has ended (end of file); nothing more will come.
     case end
+    /// The producer of pushed audio marks this point of the stream (see `AudioMark`).
+    case mark(AudioMark)
+}
+
+/// What a producer of pushed audio asks at a point of the stream.
+public enum AudioMark: Sendable, Equatable {
+    /// The utterance open here ends here: everything before is one segment (a client's commit).
+    case commit
+    /// The utterance open here is dropped, unsaved (a client's clear).
+    case discard
 }
 
 /// A capture stage: a microphone, or a file that plays as one.

@@ -123,14 +123,20 @@ public struct Segmenter: Sendable {
         return step
     }
 
-    /// Closes an open utterance at end of stream. Speech shorter than `minSpeech` is dropped.
-    public mutating func flush() -> Utterance? {
+    /// Closes an open utterance at end of stream (or where the producer commits, `reason`).
+    /// Speech shorter than `minSpeech` is dropped.
+    public mutating func flush(reason: Utterance.EndReason = .stopped) -> Utterance? {
         guard phase == .speech else { return nil }
         guard confirmed || lastVoicedEnd - speechStart >= minSpeech else {
             endUtterance()
             return nil
         }
-        return close(reason: .stopped)
+        return close(reason: reason)
+    }
+
+    /// Drops the open utterance unsaved; the stream position goes on.
+    public mutating func discardOpen() {
+        if phase == .speech { endUtterance() }
     }
 
     /// Forgets everything, as at the start of a new recording.

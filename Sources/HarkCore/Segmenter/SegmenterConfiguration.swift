@@ -44,6 +44,8 @@ public struct Utterance: Sendable, Hashable {
         case maxLength
         /// Recording stopped while it was going on.
         case stopped
+        /// The producer of pushed audio committed it (`AudioMark.commit`).
+        case committed
     }
 
     /// The audio to save: pre-roll, speech, padding.

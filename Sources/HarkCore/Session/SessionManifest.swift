@@ -16,7 +16,7 @@ public struct SessionManifest: Sendable, Hashable, Codable {
     }
 
     public struct Source: Sendable, Hashable, Codable {
-        public enum Kind: String, Sendable, Hashable, Codable { case device, file }
+        public enum Kind: String, Sendable, Hashable, Codable { case device, file, stream }
         public var kind: Kind
         public var name: String
         public var format: AudioFormat
