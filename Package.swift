@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swiftlang/swift-subprocess.git", from: "1.0.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
@@ -72,7 +73,9 @@ let package = Package(
                 dependencies: [
                     "Hark", "HarkCore",
                     .product(name: "Hummingbird", package: "hummingbird"),
+                    .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                     .product(name: "NIOCore", package: "swift-nio"),
+                    .product(name: "NIOWebSocket", package: "swift-nio"),
                     .product(name: "HTTPTypes", package: "swift-http-types"),
                     .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                     .product(name: "Logging", package: "swift-log"),
@@ -111,7 +114,8 @@ let package = Package(
         .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkCore", "HarkAudio", "HarkTestSupport"],
                     resources: [], swiftSettings: swiftSettings),
         .testTarget(name: "HarkServerTests",
-                    dependencies: ["HarkServer", "HarkRemote", "HarkAudio", "HarkTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird")],
+                    dependencies: ["HarkServer", "HarkRemote", "HarkAudio", "HarkTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                                   .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "harkTests", dependencies: ["Hark", "HarkTestSupport", .product(name: "Subprocess", package: "swift-subprocess")], swiftSettings: swiftSettings),
     ]

@@ -1,6 +1,7 @@
 import Foundation
 import Hark
 import Hummingbird
+import HummingbirdWebSocket
 import Logging
 import ServiceLifecycle
 
@@ -11,6 +12,7 @@ public struct HarkServer: Service {
     public let configuration: ServerConfiguration
     let recorder: RecorderController
     let transcriptions: TranscriptionQueue?
+    let realtime: RealtimeHub
     let logger: Logger
     let onRunning: @Sendable (Int) async -> Void
 
@@ -29,6 +31,7 @@ public struct HarkServer: Service {
         self.logger = logger
         self.onRunning = onRunning
         recorder = RecorderController(configuration: configuration.recorder)
+        realtime = RealtimeHub(limits: configuration.realtime, token: configuration.token, recorder: configuration.recorder, logger: logger)
         transcriptions = try configuration.transcription.map {
             var workers = $0
             workers.maxAudioSeconds = configuration.maxUploadSeconds
@@ -38,13 +41,7 @@ public struct HarkServer: Service {
 
     public func run() async throws {
         await prepare()
-        let application = Application(
-            router: makeRouter(),
-            // A client that stops sending its upload half-way is cut off (it holds a queue place).
-            server: .http1(configuration: .init(idleTimeout: .seconds(30))),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hark"),
-            onServerRunning: { [onRunning] channel in await onRunning(channel.localAddress?.port ?? 0) },
-            logger: logger)
+        let application = makeApplication()
         // The server stops when shutdown is asked for; the recorder is stopped first so that its
         // event streams end and no connection is left open.
         try await withGracefulShutdownHandler {
@@ -53,6 +50,20 @@ public struct HarkServer: Service {
             Task { await recorder.shutdown() }
         }
         await finish()
+    }
+
+    /// The HTTP application: the API and page routes, and WebSocket upgrades for `/v1/realtime`.
+    func makeApplication() -> some ApplicationProtocol {
+        Application(
+            router: makeRouter(),
+            // A client that stops sending its upload half-way is cut off (it holds a queue place).
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: makeRealtimeRouter(),
+                configuration: .init(http1: .init(idleTimeout: .seconds(30)),
+                                     ws: .init(maxFrameSize: configuration.realtime.maxFrameBytes))),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "hark"),
+            onServerRunning: { [onRunning] channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
     }
 
     /// Starts relaying the recorder's events and collecting transcription results.
@@ -85,6 +96,7 @@ public struct HarkServer: Service {
         addEventRoutes(to: router)
         addSessionRoutes(to: router)
         addTranscriptionRoutes(to: router)
+        addRealtimeRoutes(to: router)
         return router
     }
 }

@@ -46,6 +46,7 @@ actor RecorderController {
         let input: String = switch recorder.configuration.input {
         case .device(let selector): selector.description
         case .file(let path, _): path
+        case .stream(let stream): stream.name
         }
         return Status(recording: await recorder.isRecording, sessionID: url?.lastPathComponent, sessionPath: url?.path,
                       vadMode: mode.description, availableVADModes: recorder.availableDetectors.map(\.rawValue),

@@ -31,6 +31,8 @@ public struct ServerConfiguration: Sendable {
     /// even while no event is sent, so that it is found stalled: at the default, within about
     /// seven minutes, at a cost of 270 bytes a second per client.
     public var eventKeepAliveInterval: Duration = .seconds(15)
+    /// Realtime transcription over WebSocket (`GET /v1/realtime`): connections, sizes, timeouts.
+    public var realtime = RealtimeLimits()
 
     public init(recorder: RecorderConfiguration) {
         self.recorder = recorder

@@ -12,6 +12,8 @@ struct TokenMiddleware<Context: RequestContext>: RouterMiddleware {
         // Only the page itself is open. Judged by the path's components, as the router splits
         // them, so that "//api/…" is not a way around the token.
         if request.uri.path.split(separator: "/").isEmpty { return try await next(request, context) }
+        // The realtime route checks the token itself: browsers send it as a subprotocol.
+        if request.uri.path.split(separator: "/") == ["v1", "realtime"] { return try await next(request, context) }
         let bearer = request.headers[.authorization].flatMap { value -> String? in
             value.lowercased().hasPrefix("bearer ") ? String(value.dropFirst(7)) : nil
         }
