@@ -3,7 +3,7 @@ SWIFT ?= swift
 TSAN_SCRATCH := .build-tsan
 space := $(subst ,, )
 
-.PHONY: deps models build release demo test test-unit test-tsan fuzz fuzz-smoke bench bench-serve bench-latency bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
+.PHONY: test-env bench-realtime deps models build release demo test test-unit test-tsan fuzz fuzz-smoke bench bench-serve bench-latency bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
 
 deps:            ## Debian packages Hark builds and tests against
 	scripts/install-deps.sh
@@ -26,10 +26,16 @@ test: test-unit test-tsan fuzz-smoke
 # their own after the rest: starved of CPU by dozens of parallel tests on two cores, a "live" input
 # is consumed in bursts and the moment of a signal loses its meaning. Suites that play into the one
 # virtual microphone run one after another, or they would hear each other.
-TIMED_TESTS := RecordCommandTests|ResumeCommandTests|OpenUtteranceTests|RemoteEngineTests|WorkerWarmUpTests|SessionLockTests
+TIMED_TESTS := RecordCommandTests|ResumeCommandTests|OpenUtteranceTests|RemoteEngineTests|WorkerWarmUpTests|SessionLockTests|RealtimeClientTests
 MICROPHONE_TESTS := LiveCaptureTests LiveTranscriptionTests TUITests ServeCommandTests PartialTranscriptLiveTests
 
-test-unit: build models ## every test, including live capture through the virtual microphone
+TEST_VENV := .build/test-venv
+
+test-env: deps   ## Python with OpenAI's own client (openai[realtime], pinned), which the realtime tests drive Hark with
+	test -x $(TEST_VENV)/bin/python || python3 -m venv $(TEST_VENV)
+	$(TEST_VENV)/bin/python -m pip install -q --disable-pip-version-check -r scripts/test-requirements.txt
+
+test-unit: build models test-env ## every test, including live capture through the virtual microphone
 	scripts/virtual-mic.sh start
 	HARK_REQUIRE_MODELS=1 $(SWIFT) test --skip-build --skip "$(TIMED_TESTS)|$(subst $(space),|,$(MICROPHONE_TESTS))"
 	HARK_REQUIRE_MODELS=1 $(SWIFT) test --skip-build --filter "$(TIMED_TESTS)"

@@ -5,7 +5,7 @@ arrival time in seconds since the first audio was sent ("t"). Used by Hark's tes
 `make bench-realtime`; works against OpenAI's own endpoint too.
 
   realtime-client.py speech.wav [--base-url http://127.0.0.1:8765/v1] [--api-key TOKEN]
-                     [--rate 24000] [--speed 1.0] [--no-vad] [--commit]
+                     [--rate 24000] [--speed 1.0] [--no-vad] [--commit] [--save]
 """
 import argparse, asyncio, base64, json, subprocess, sys, time
 from typing import Any, cast
@@ -29,6 +29,7 @@ async def main() -> int:
     ap.add_argument("--chunk-ms", type=int, default=100)
     ap.add_argument("--no-vad", action="store_true", help="turn_detection null: only commits cut")
     ap.add_argument("--commit", action="store_true", help="commit after the last audio")
+    ap.add_argument("--save", action="store_true", help="ask the server to keep the utterances as a session (Hark's ?save=true)")
     ap.add_argument("--tail", type=float, default=15.0, help="seconds to wait for the last transcripts")
     args = ap.parse_args()
     audio = pcm16(args.wav, args.rate)
@@ -40,7 +41,7 @@ async def main() -> int:
     def emit(**fields: Any) -> None:
         print(json.dumps({"t": round(time.monotonic() - start, 3), **fields}), flush=True)
 
-    async with client.realtime.connect(model="whisper-1", extra_query={"intent": "transcription"}) as conn:
+    async with client.realtime.connect(model="whisper-1", extra_query={"intent": "transcription", **({"save": "true"} if args.save else {})}) as conn:
         detection = None if args.no_vad else {"type": "server_vad", "threshold": 0.5, "prefix_padding_ms": 300,
                                               "silence_duration_ms": 500}
         await conn.session.update(session=cast(Any, {"type": "transcription", "audio": {"input": {

@@ -25,6 +25,8 @@ struct ServeCommand: AsyncParsableCommand {
               GET    /api/sessions/ID/segments/N   a segment's WAV
               DELETE /api/sessions/ID
               POST   /v1/audio/transcriptions      OpenAI-compatible
+              GET    /v1/realtime                  WebSocket, OpenAI Realtime transcription
+                                                   sessions (?save=true keeps one)
 
             Examples:
               hark serve
@@ -77,6 +79,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds an upload may take to arrive; a slower one is cut off and its queue place freed.", valueName: "SECONDS"))
     var uploadTimeout = 120.0
 
+    @Option(help: ArgumentHelp("Realtime WebSocket connections at once (each runs a worker, ~160 MB); one more gets an error event and is closed.",
+                               valueName: "N"))
+    var realtimeConnections = 2
+
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port must be 0…65535.") }
         if queue < 0 { throw ValidationError("--queue must be 0 or more.") }
@@ -84,6 +90,7 @@ struct ServeCommand: AsyncParsableCommand {
         if !(maxUploadMinutes > 0) { throw ValidationError("--max-upload-minutes must be a positive number.") }
         if !(uploadTimeout > 0) { throw ValidationError("--upload-timeout must be a positive number of seconds.") }
         if !(1...10).contains(beamSize) { throw ValidationError("--beam-size must be 1…10.") }
+        if !(1...64).contains(realtimeConnections) { throw ValidationError("--realtime-connections must be 1…64.") }
         if token?.isEmpty == true { throw ValidationError("--token is empty; give a long random token, or leave the option out.") }
     }
 
@@ -102,6 +109,7 @@ struct ServeCommand: AsyncParsableCommand {
         configuration.maxUploadBytes = maxUpload * 1_048_576
         configuration.maxUploadSeconds = maxUploadMinutes * 60
         configuration.uploadDeadline = .milliseconds(Int(uploadTimeout * 1000))
+        configuration.realtime.maxConnections = realtimeConnections
         if var api = recorder.transcription {
             if let workers { api.size = workers }
             api.options.beamSize = beamSize

@@ -116,30 +116,32 @@ struct RealtimeSessionConfig: Sendable, Equatable {
 
     // MARK: As the API shows it
 
-    /// The session as `session.created`/`session.updated` carry it.
-    func json(id: String) -> [String: Any] {
-        var transcription: [String: Any] = ["model": model, "prompt": prompt]
-        transcription["language"] = language ?? NSNull()
-        let detection: Any = turnDetection.map {
+    private var transcriptionJSON: [String: Any] {
+        ["model": model, "prompt": prompt, "language": language ?? NSNull()]
+    }
+
+    private var turnDetectionJSON: Any {
+        turnDetection.map {
             ["type": "server_vad", "threshold": $0.threshold, "prefix_padding_ms": $0.prefixPaddingMs,
              "silence_duration_ms": $0.silenceDurationMs] as [String: Any]
         } ?? NSNull()
+    }
+
+    /// The session as `session.created`/`session.updated` carry it.
+    func json(id: String) -> [String: Any] {
+        // OpenAI's clients type the rate as 24000 only: a session showing 16000 fails their
+        // validation and is built as the wrong class, so that rate is left out.
+        let format: [String: Any] = sampleRate == 24_000 ? ["type": "audio/pcm", "rate": sampleRate] : ["type": "audio/pcm"]
         return ["type": "transcription", "object": "realtime.transcription_session", "id": id,
-                "audio": ["input": ["format": ["type": "audio/pcm", "rate": sampleRate], "transcription": transcription,
-                                    "turn_detection": detection, "noise_reduction": NSNull()]],
+                "audio": ["input": ["format": format, "transcription": transcriptionJSON,
+                                    "turn_detection": turnDetectionJSON, "noise_reduction": NSNull()]],
                 "include": NSNull()]
     }
 
     /// The beta `transcription_session.updated` shape.
     func betaJSON(id: String) -> [String: Any] {
-        var transcription: [String: Any] = ["model": model, "prompt": prompt]
-        transcription["language"] = language ?? NSNull()
-        let detection: Any = turnDetection.map {
-            ["type": "server_vad", "threshold": $0.threshold, "prefix_padding_ms": $0.prefixPaddingMs,
-             "silence_duration_ms": $0.silenceDurationMs] as [String: Any]
-        } ?? NSNull()
-        return ["id": id, "object": "realtime.transcription_session", "input_audio_format": "pcm16", "modalities": ["text"],
-                "input_audio_transcription": transcription, "turn_detection": detection,
-                "input_audio_noise_reduction": NSNull(), "include": NSNull()]
+        ["id": id, "object": "realtime.transcription_session", "input_audio_format": "pcm16", "modalities": ["text"],
+         "input_audio_transcription": transcriptionJSON, "turn_detection": turnDetectionJSON,
+         "input_audio_noise_reduction": NSNull(), "include": NSNull()]
     }
 }
