@@ -17,7 +17,8 @@ enum WebPage {
   h1 { font-size:20px; margin:0 12px 0 0; letter-spacing:.5px; }
   button { font:inherit; border:0; border-radius:6px; padding:8px 18px; cursor:pointer; color:#fff; background:var(--accent); }
   button#record { min-width:120px; font-weight:600; }
-  button#record.recording { background:var(--rec); }
+  button#record.recording, button#dictate.recording { background:var(--rec); }
+  button#dictate { background:#2b3440; }
   select { font:inherit; background:var(--bg); color:var(--text); border:1px solid #333; border-radius:6px; padding:6px; }
   #status { color:var(--dim); }
   main { display:grid; grid-template-columns: 2fr 1fr; gap:18px; padding:18px 20px; }
@@ -42,6 +43,7 @@ enum WebPage {
 <header>
   <h1>Hark</h1>
   <button id="record">Record</button>
+  <button id="dictate" title="Stream this browser's microphone to the server (/v1/realtime); saved as a session">🎙 Record from this browser</button>
   <label>VAD <select id="mode"></select></label>
   <span id="status">connecting…</span>
 </header>
@@ -54,6 +56,8 @@ enum WebPage {
     <div>Voice: <span id="vad">silence</span></div>
     <h2 style="margin-top:16px">Segments <span id="sessionName"></span></h2>
     <ol id="segments"></ol>
+    <h2 style="margin-top:16px">From this browser</h2>
+    <ol id="dictation"></ol>
   </section>
   <section>
     <h2>Sessions</h2>
@@ -183,6 +187,107 @@ $("record").onclick = async () => {
   loadSessions();
 };
 $("mode").onchange = async () => { try { showStatus(await api("PUT", "/api/recorder/vad-mode", { mode: $("mode").value })); } catch (e) { showError(e); } };
+
+// Dictation from this browser: its microphone → an AudioWorklet (PCM16, 100 ms frames) → the
+// OpenAI-compatible /v1/realtime socket, which cuts, saves and transcribes the utterances. The
+// token goes as a subprotocol: browsers cannot set headers on a WebSocket.
+const pcm16Worklet = `class PCM16 extends AudioWorkletProcessor {
+  constructor() { super(); this.frame = new Int16Array(2400); this.filled = 0; }
+  process(inputs) {
+    const input = inputs[0] && inputs[0][0];
+    if (input) for (let i = 0; i < input.length; i++) {
+      const v = Math.max(-1, Math.min(1, input[i]));
+      this.frame[this.filled++] = v < 0 ? v * 32768 : v * 32767;
+      if (this.filled === this.frame.length) { this.port.postMessage(this.frame.buffer, [this.frame.buffer]); this.frame = new Int16Array(2400); this.filled = 0; }
+    }
+    return true;
+  }
+}
+registerProcessor("pcm16", PCM16);`;
+let dictation = null;
+
+function base64(buffer) {
+  const bytes = new Uint8Array(buffer);
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return btoa(text);
+}
+function dictationRow(item) {
+  let row = document.querySelector(`#dictation li[data-item="${item}"]`);
+  if (!row) {
+    row = document.createElement("li");
+    row.className = "segment"; row.dataset.item = item;
+    row.innerHTML = `<span>#${item.replace("item_", "")}</span><span class="state">speaking</span><span class="text partial pending"></span>`;
+    $("dictation").appendChild(row);
+  }
+  return row;
+}
+const dictationHandlers = {
+  "input_audio_buffer.speech_started": e => dictationRow(e.item_id),
+  "input_audio_buffer.committed": e => { const row = dictationRow(e.item_id); if (!row.dataset.final) row.querySelector(".state").textContent = "queued"; },
+  "conversation.item.input_audio_transcription.delta": e => {
+    const row = dictationRow(e.item_id);
+    if (!row.dataset.final) row.querySelector(".text").textContent += e.delta;
+  },
+  "conversation.item.input_audio_transcription.completed": e => {
+    const row = dictationRow(e.item_id), cell = row.querySelector(".text");
+    row.dataset.final = "1"; row.querySelector(".state").textContent = "done";
+    cell.textContent = e.transcript || "(no speech)"; cell.classList.remove("partial", "pending");
+    loadSessions();
+  },
+  "conversation.item.input_audio_transcription.failed": e => {
+    const row = dictationRow(e.item_id);
+    row.dataset.final = "1"; row.querySelector(".state").textContent = "failed"; row.querySelector(".text").textContent = e.error.message;
+  },
+  error: e => showError(e.error.message),
+};
+
+async function startDictation() {
+  const media = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1, echoCancellation: true, noiseSuppression: true } });
+  // The context runs at the API's rate, so the browser resamples the microphone.
+  const context = new AudioContext({ sampleRate: 24000 });
+  await context.audioWorklet.addModule(URL.createObjectURL(new Blob([pcm16Worklet], { type: "text/javascript" })));
+  const node = new AudioWorkletNode(context, "pcm16");
+  context.createMediaStreamSource(media).connect(node);
+  await context.resume();
+  const protocols = ["realtime"].concat(token ? ["openai-insecure-api-key." + token] : []);
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/realtime?intent=transcription&save=true`, protocols);
+  dictation = { media, context, node, ws };
+  ws.onopen = () => ws.send(JSON.stringify({ type: "session.update", session: { type: "transcription", audio: { input: {
+    format: { type: "audio/pcm", rate: 24000 }, transcription: { model: "whisper-1" },
+    turn_detection: { type: "server_vad", threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500 } } } } }));
+  ws.onmessage = m => { const e = JSON.parse(m.data); const handle = dictationHandlers[e.type]; if (handle) handle(e); };
+  ws.onclose = e => { if (e.code !== 1000) showError("The realtime connection closed (" + e.code + (e.reason ? ": " + e.reason : "") + ")."); stopDictation(false); };
+  node.port.onmessage = m => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "input_audio_buffer.append", audio: base64(m.data) })); };
+}
+
+// Stops the microphone; what is being said is committed, and the socket closes once its text is in.
+async function stopDictation(commit) {
+  if (!dictation) return;
+  const { media, context, ws } = dictation;
+  dictation = null;
+  media.getTracks().forEach(t => t.stop());
+  context.close();
+  if (commit && ws.readyState === WebSocket.OPEN) {
+    ws.send(JSON.stringify({ type: "input_audio_buffer.commit" }));
+    const waiting = () => document.querySelectorAll("#dictation li:not([data-final])").length > 0;
+    for (let i = 0; i < 50 && waiting(); i++) await new Promise(r => setTimeout(r, 200));
+    ws.close(1000);
+  }
+  showDictation();
+  loadSessions();
+}
+function showDictation() {
+  $("dictate").textContent = dictation ? "■ Stop browser recording" : "🎙 Record from this browser";
+  $("dictate").classList.toggle("recording", !!dictation);
+}
+$("dictate").onclick = async () => {
+  $("dictate").disabled = true;
+  try { if (dictation) await stopDictation(true); else { await startDictation(); showError(""); } }
+  catch (e) { showError(e); stopDictation(false); }
+  $("dictate").disabled = false;
+  showDictation();
+};
 
 refresh(); loadSessions(); connect();
 </script>

@@ -70,7 +70,9 @@ final class HeadlessChromium: Sendable {
         var closed = false
     }
 
-    init(width: Int = 1100, height: Int = 800, executable: String = "/usr/bin/chromium") async throws {
+    /// `extraArguments` go before the first page, e.g. the fake capture device's flags.
+    init(width: Int = 1100, height: Int = 800, executable: String = "/usr/bin/chromium",
+         extraArguments: [String] = []) async throws {
         guard FileManager.default.isExecutableFile(atPath: executable) else {
             throw ChromiumError.missing(executable)
         }
@@ -101,8 +103,7 @@ final class HeadlessChromium: Sendable {
             "--hide-scrollbars", "--mute-audio", "--no-first-run", "--no-default-browser-check",
             "--disable-extensions", "--disable-background-networking", "--disable-sync",
             "--disable-component-update", "--disable-breakpad",
-            "about:blank",
-        ]
+        ] + extraArguments + ["about:blank"]
         do {
             pid = try spawn(
                 executable, arguments, tempDirectory: profile, commandFD: toChromium.read, replyFD: fromChromium.write)

@@ -25,8 +25,8 @@ struct RealtimeClientTests {
                                               arguments: Arguments([script, HarkProcess.speech, "--base-url", "http://127.0.0.1:\(port)/v1",
                                                                     "--api-key", token] + extra),
                                               output: .string(limit: 1 << 20), error: .string(limit: 1 << 20))
-        #expect(result.terminationStatus.isSuccess, "\(result.standardError ?? "")")
-        return (result.standardOutput ?? "").split(separator: "\n").compactMap {
+        #expect(result.terminationStatus.isSuccess, "\(result.standardError)")
+        return result.standardOutput.split(separator: "\n").compactMap {
             (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any]
         }
     }

@@ -85,6 +85,70 @@ struct ServeCommandTests {
         #expect(try await server.exitStatus() == 0, "\(server.stderr)")
     }
 
+    /// "Record from this browser": Chromium's fake capture device plays the speech fixture (in a
+    /// loop) into getUserMedia, the page streams it over /v1/realtime, and shows the text.
+    @Test(.enabled(if: TranscribeCommandTests.modelInstalled, "run `make models`"),
+          .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium"), "chromium is needed (make deps)"))
+    func theWebPageRecordsFromTheBrowsersMicrophone() async throws {
+        let out = try temporaryFolder("serve-browser-mic")
+        let token = "page-token-\(UInt32.random(in: 0 ... .max))"
+        let (server, port) = try await Self.serve(["--out", out.path], environment: ["HARK_TOKEN": token])
+        defer { server.interrupt() }
+        let browser = try await HeadlessChromium(width: 1100, height: 800, extraArguments: [
+            "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
+            "--use-file-for-fake-audio-capture=\(HarkProcess.speech)",
+            "--autoplay-policy=no-user-gesture-required",
+        ])
+        do {
+            try await browser.open("http://127.0.0.1:\(port)/#token=\(token)")
+            try await browser.waitUntil(#"document.getElementById("status").textContent.startsWith("idle")"#)
+            _ = try await browser.evaluate("""
+                window.deltasSeen = 0;
+                new MutationObserver(() => {
+                  if (document.querySelector("#dictation .text.partial:not(:empty)")) window.deltasSeen++;
+                }).observe(document.getElementById("dictation"), {subtree: true, childList: true, characterData: true});
+                document.getElementById("dictate").click(); 0
+                """)
+            try await browser.waitUntil(#"document.getElementById("dictate").classList.contains("recording")"#)
+            // The fixture's first sentence, cut by the server's VAD and transcribed.
+            try await browser.waitUntil("""
+                [...document.querySelectorAll("#dictation li")].some(li =>
+                  li.querySelector(".state").textContent === "done" && /lazy dog/i.test(li.querySelector(".text").textContent))
+                """, timeout: .seconds(60))
+            try await browser.waitUntil("""
+                [...document.querySelectorAll("#dictation li .state")].filter(e => e.textContent === "done").length >= 2
+                """, timeout: .seconds(60))
+            let texts = try await browser.evaluate(##"[...document.querySelectorAll("#dictation .text")].map(e => e.textContent).join(" | ")"##)
+            #expect(texts.lowercased().contains("i say today"), "the second sentence too: \(texts)")
+            let deltas = try await browser.evaluate("window.deltasSeen")
+            #expect((Int(deltas) ?? 0) > 0, "partial text grew on the page before its final (\(deltas) changes)")
+
+            let png = try await browser.screenshot()
+            let shots = HarkProcess.repository.appendingPathComponent(".build/test-artifacts")
+            try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
+            try png.write(to: shots.appendingPathComponent("serve-page-browser-recording.png"))
+            let image = try PNGImage(data: png)
+            #expect(image.fraction { r, g, b in r > 200 && g < 100 && b < 110 } > 0.001, "the red stop button is drawn")
+
+            // Stopping commits what is being said; the utterances are a session like any other.
+            _ = try await browser.evaluate(#"document.getElementById("dictate").click()"#)
+            try await browser.waitUntil(#"!document.getElementById("dictate").classList.contains("recording")"#, timeout: .seconds(30))
+            try await browser.waitUntil(#"document.querySelectorAll("li.session").length === 1"#)
+            let sessions = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { !$0.hasPrefix(".") }
+            #expect(sessions.count == 1, "\(sessions)")
+            let folder = out.appendingPathComponent(try #require(sessions.first))
+            let segments = folder.appendingPathComponent("segments")
+            let wavs = try FileManager.default.contentsOfDirectory(atPath: segments.path).filter { $0.hasSuffix(".wav") }
+            #expect(wavs.count >= 2, "\(wavs)")
+        } catch {
+            await browser.close()
+            throw error
+        }
+        await browser.close()
+        server.interrupt()
+        #expect(try await server.exitStatus() == 0, "\(server.stderr)")
+    }
+
     @Test(.enabled(if: TranscribeCommandTests.modelInstalled, "run `make models`"))
     func eventsStreamAndCtrlCSavesTheUtteranceInProgress() async throws {
         let out = try temporaryFolder("serve-sse")
