@@ -147,6 +147,10 @@ bench-latency: deps models  ## live end-of-speech → text latency over 24 utter
 		PULSE_RUNTIME_PATH=$${PULSE_RUNTIME_PATH:-/tmp/hark-pulse} $(BENCH) latency $(LATENCY_SECONDS) $$PWD/.build/release/hark $(LATENCY_BEAM) \
 			.build/bench/latency.json $(LATENCY_FLAGS) $$partials || exit 1; wait; done
 
+bench-realtime: deps models test-env  ## /v1/realtime: the most OpenAI-client connections streaming at real time with finals p95 ≤ 1.5 s, and what one more gets
+	$(SWIFT) build -c release --product hark
+	$(TEST_VENV)/bin/python scripts/bench-realtime.py .build/release/hark $(BENCH_REALTIME_FLAGS)
+
 fixtures:        ## regenerate Tests/Fixtures/speech.wav and its known speech regions (espeak-ng)
 	python3 scripts/make-speech-fixture.py
 

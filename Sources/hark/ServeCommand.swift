@@ -79,9 +79,9 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Seconds an upload may take to arrive; a slower one is cut off and its queue place freed.", valueName: "SECONDS"))
     var uploadTimeout = 120.0
 
-    @Option(help: ArgumentHelp("Realtime WebSocket connections at once (each runs a worker, ~160 MB); one more gets an error event and is closed.",
+    @Option(help: ArgumentHelp("Realtime WebSocket connections at once, two per CPU core by default (each runs a worker, ~200 MB); one more gets an error event and is closed. `make bench-realtime` measures what this machine holds.",
                                valueName: "N"))
-    var realtimeConnections = 2
+    var realtimeConnections = RealtimeLimits.defaultConnections
 
     func validate() throws {
         if !(0...65535).contains(port) { throw ValidationError("--port must be 0…65535.") }

@@ -1,10 +1,18 @@
+import Foundation
+
 /// The bounds of `GET /v1/realtime`, each with what a client gets past it: an `error` event
 /// (the Realtime API's shape) and, where the connection cannot go on, a close with 1008 (policy)
 /// or 1000 — never 1001/1011/1013, which OpenAI's clients take as a cue to reconnect at once.
 public struct RealtimeLimits: Sendable {
     /// Connections at once. One more is answered `error` (`too_many_connections`) and closed
-    /// with 1008 before any `session.created`. Each runs its own worker process (~160 MB).
-    public var maxConnections = 2
+    /// with 1008 before any `session.created`. Each runs its own worker process (~200 MB).
+    public var maxConnections = Self.defaultConnections
+    /// Two per core: on 2 cores, 4 clients talking at once still see partial text and finals
+    /// within 0.7 s of end of speech; finals stay within 1.5 s up to 13 (`make bench-realtime`),
+    /// but partial text all but stops, so more is an operator's choice.
+    public static var defaultConnections: Int {
+        min(64, 2 * max(1, ProcessInfo.processInfo.activeProcessorCount))
+    }
     /// Largest message, in bytes of JSON. A larger one (up to `maxFrameBytes`) is read, refused
     /// with `error` (`message_too_large`) and the connection stays; an `append` of this size
     /// holds about 32 s of 24 kHz audio.
