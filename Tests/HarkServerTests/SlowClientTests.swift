@@ -66,24 +66,29 @@ import Hark
         var configuration = ServerFixtures.configuration(sessions: sessions, worker: WorkerPoolConfiguration(
             executable: try TestSupport.fakeWorker(""), arguments: []))
         configuration.queueLimit = 0   // one place: the worker's
-        configuration.uploadDeadline = .seconds(1)
-        try await ServerFixtures.withServer(configuration, .live) { client in
+        configuration.uploadDeadline = .seconds(2)
+        // The server at hand (not `withServer`), to see when the trickling upload holds its place:
+        // under load a new connection's head can be read after a kept-alive one's request.
+        let server = try HarkServer(configuration: configuration)
+        await server.prepare()
+        defer { Task { await server.finish() } }
+        let queue = try #require(server.transcriptions)
+        try await Application(router: server.makeRouter()).test(.live) { client in
             let port = try #require(client.port)
+            let (headers, body) = ServerFixtures.form(file: Data("RIFF".utf8))
             let slow = try RawConnection(port: port)
             #expect(slow.send("POST /v1/audio/transcriptions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 100000\r\n\r\n--b\r\n"))
-            // Its place is taken while it trickles (once its head is in): a second upload waits its turn (429).
-            let (headers, body) = ServerFixtures.form(file: Data("RIFF".utf8))
-            var refused = false
-            for _ in 0..<100 where !refused {
-                try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: body) { response in
-                    refused = response.status == .tooManyRequests
-                }
-                if !refused { try await Task.sleep(for: .milliseconds(20)) }
+            for _ in 0..<500 where await queue.outstanding == 0 { try await Task.sleep(for: .milliseconds(2)) }
+            #expect(await queue.outstanding == 1, "the trickling upload's head is in and holds the one place")
+            // A second upload waits its turn (429) — the body is not even read.
+            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: body) { response in
+                #expect(response.status == .tooManyRequests)
             }
-            #expect(refused, "the trickling upload holds the one place")
             // Past the deadline the server closes it; the place is free again.
             let answer = slow.readAll(timeout: .seconds(10))
             #expect(!answer.contains("200 OK"), "\(answer)")
+            for _ in 0..<500 where await queue.outstanding > 0 { try await Task.sleep(for: .milliseconds(2)) }
+            #expect(await queue.outstanding == 0, "the closed upload's place is freed")
             try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: body) { response in
                 #expect(response.status == .ok, "\(String(buffer: response.body))")
             }

@@ -24,9 +24,18 @@ public final class SessionLock: @unchecked Sendable {
         let path = folder.appendingPathComponent(fileName).path
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o600)
         guard fd >= 0 else { throw POSIXFileSystem.failure(errno, writing: folder.appendingPathComponent(fileName)) }
+        // A lock just released can still be held for a moment by a child this process is
+        // forking (a worker starting): until it execs, the child shares our descriptor, and with
+        // it the flock, close-on-exec or not. So a busy lock is asked again for a short while
+        // before it counts as another owner's.
+        let patience = ContinuousClock.now + .milliseconds(300)
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
             let code = errno
+            if code == EWOULDBLOCK, ContinuousClock.now < patience {
+                usleep(5_000)
+                continue
+            }
             close(fd)
             if code == EWOULDBLOCK {
                 throw HarkError(.sessionBusy, """
