@@ -11,7 +11,7 @@ public struct WhisperOptions: Sendable, Hashable {
     /// below `logProbabilityThreshold` gives no text (faster-whisper's rule against hallucination).
     public var noSpeechThreshold = 0.6
     public var logProbabilityThreshold = -1.0
-    /// Decode Whisper's timestamp tokens into timed segments (greedy only).
+    /// Decode Whisper's timestamp tokens into timed segments.
     public var timestamps = false
     /// Text tokens the result must begin with (see `TranscriptionOptions.prefix`).
     public var prefix: [Int] = []
@@ -66,7 +66,7 @@ public struct WhisperTranscriber: Sendable {
         let window = mel.window(features, frames: frames - 1)
         let threads = max(1, options.threads)
         let encoded = try WhisperEncoder(model: model, threads: threads).encode(window, cancellation: cancellation)
-        let beamSearch = !options.timestamps && options.beamSize > 1
+        let beamSearch = options.beamSize > 1
         var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads, capacity: beamSearch ? options.beamSize : 1)
         // The no-speech probability is read where the input is start-of-transcript.
         var noSpeech = 0.0
@@ -78,7 +78,8 @@ public struct WhisperTranscriber: Sendable {
         }
         for token in options.prefix { decoder.step([token]) }
         var result = beamSearch
-            ? try self.beamSearch(&decoder, size: options.beamSize, prefix: options.prefix, cancellation: cancellation)
+            ? try self.beamSearch(&decoder, size: options.beamSize, prefix: options.prefix, timestamps: options.timestamps,
+                                  cancellation: cancellation)
             : try greedy(&decoder, prefix: options.prefix, timestamps: options.timestamps, cancellation: cancellation)
         result.noSpeechProbability = noSpeech
         result.isSilence = result.noSpeechProbability > options.noSpeechThreshold
@@ -183,7 +184,7 @@ public struct WhisperTranscriber: Sendable {
     /// the summed log-probabilities, finished hypotheses (ending in end-of-text) replaced by the next
     /// unfinished candidates, stop once `size` hypotheses finished (patience 1), then the best by
     /// log-probability divided by length (length penalty 1). The decoder has read the prompt.
-    private func beamSearch(_ decoder: inout WhisperDecoder, size: Int, prefix: [Int],
+    private func beamSearch(_ decoder: inout WhisperDecoder, size: Int, prefix: [Int], timestamps: Bool,
                             cancellation: CancellationFlag?) throws(HarkError) -> WhisperWindowResult {
         let t = model.tokens
         struct Beam { var tokens: [Int]; var score: Float }
@@ -199,6 +200,7 @@ public struct WhisperTranscriber: Sendable {
                 decoder.withLogits(of: index) { logits in
                     for id in t.suppressed { logits[id] = -.infinity }
                     if step == 0 && prefix.isEmpty { for id in t.suppressedAtBegin { logits[id] = -.infinity } }
+                    if timestamps { applyTimestampRules(logits, after: beam.tokens) }
                     Self.logSoftmaxInPlace(logits)
                     for token in Self.top(2 * size, of: UnsafeBufferPointer(logits)) {
                         candidates.append(Candidate(beam: index, token: token, score: beam.score + logits[token]))
@@ -229,9 +231,11 @@ public struct WhisperTranscriber: Sendable {
         let best = finished.max { a, b in
             a.score / Float(max(a.tokens.count, 0)) < b.score / Float(max(b.tokens.count, 0))
         } ?? (tokens: [], score: 0)
-        return WhisperWindowResult(tokens: best.tokens, text: t.text(best.tokens).trimmingCharacters(in: .whitespaces),
-                                   noSpeechProbability: 0,
-                                   averageLogProbability: Double(best.score) / Double(best.tokens.count + 1), isSilence: false)
+        var result = WhisperWindowResult(tokens: best.tokens, text: t.text(best.tokens).trimmingCharacters(in: .whitespaces),
+                                         noSpeechProbability: 0,
+                                         averageLogProbability: Double(best.score) / Double(best.tokens.count + 1), isSilence: false)
+        if timestamps { result.segments = segments(of: best.tokens) }
+        return result
     }
 
     static func logSoftmax(_ logits: [Float]) -> [Float] {

@@ -7,9 +7,10 @@ struct TranscribeCommand: AsyncParsableCommand {
         commandName: "transcribe",
         abstract: "Transcribe audio files locally with Whisper.",
         discussion: """
-            Any file libsndfile reads, at any rate. Silero VAD finds the speech and cuts it into \
-            pieces of at most 30 s, each transcribed by Hark's own Whisper (faster-whisper's model \
-            format; tiny.en is installed by `make models`).
+            Any file libsndfile reads, at any rate. Silero VAD finds the speech, which Hark's own \
+            Whisper (faster-whisper's model format; tiny.en is installed by `make models`) \
+            transcribes in windows of at most 30 s; words a window leaves unfinished start the next \
+            one, as in faster-whisper, so none are lost between windows.
 
             Examples:
               hark transcribe talk.wav                        plain text
@@ -46,8 +47,8 @@ struct TranscribeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode(1)
         }
-        // Timestamps give segment times; beam search decodes plain text per VAD piece.
-        let job = FileTranscription(engine: engine, options: .init(beamSize: beam, threads: threads, timestamps: beam == 1),
+        // Timestamps give segment times, and let a window's unfinished words start the next one.
+        let job = FileTranscription(engine: engine, options: .init(beamSize: beam, threads: threads, timestamps: true),
                                     modelsDirectory: models)
         let showProgress = isatty(STDERR_FILENO) == 1
         var failed = false

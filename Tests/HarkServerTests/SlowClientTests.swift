@@ -66,7 +66,7 @@ import Hark
         var configuration = ServerFixtures.configuration(sessions: sessions, worker: WorkerPoolConfiguration(
             executable: try TestSupport.fakeWorker(""), arguments: []))
         configuration.queueLimit = 0   // one place: the worker's
-        configuration.uploadDeadline = .seconds(2)
+        configuration.uploadDeadline = .seconds(5)   // room for the 429 request on a loaded machine
         // The server at hand (not `withServer`), to see when the trickling upload holds its place:
         // under load a new connection's head can be read after a kept-alive one's request.
         let server = try HarkServer(configuration: configuration)

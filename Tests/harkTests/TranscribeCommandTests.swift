@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Hark
 
 @Suite("hark transcribe") struct TranscribeCommandTests {
     static let modelInstalled = harkTests.modelInstalled("whisper-tiny.en/model.bin")
@@ -21,6 +22,25 @@ import Testing
         let known = [1.0, 5.23, 8.47, 12.17]
         #expect(starts.count == known.count, "\(result.stdout)")
         for (start, expected) in zip(starts, known) { #expect(abs(start - expected) < 0.8, "segment at \(start), sentence at \(expected)") }
+    }
+
+    /// A 44 s reading ("A Tale of Two Cities", `make models`), longer than Whisper's window: every
+    /// word faster-whisper hears in the whole file (same model, float32, its own seeking) is in
+    /// Hark's transcript, in order — once, "In short," at the end of the first window was lost.
+    /// Tests/Fixtures/whisper/two_cities.json is faster-whisper's (`make whisper-reference`).
+    @Test(.enabled(if: harkTests.modelInstalled("test-audio/two_cities.wav"), "run `make models`"),
+          arguments: [("greedy", 1), ("beam5", 5)])
+    func aLongRecordingKeepsEveryWordFasterWhisperHears(reference: String, beam: Int) async throws {
+        let fixture = HarkProcess.repository.appendingPathComponent("Tests/Fixtures/whisper/two_cities.json")
+        let object = try JSONSerialization.jsonObject(with: Data(contentsOf: fixture)) as? [String: Any]
+        let expected = (object?[reference] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String }.joined(separator: " ")
+        let audio = RecorderConfiguration.defaultModelsDirectory().appendingPathComponent("test-audio/two_cities.wav").path
+        let result = try await HarkProcess.run(["transcribe", "--compute-type", "float32", "--beam", "\(beam)", audio])
+        #expect(result.status == 0, "\(result.stderr)")
+        func words(_ text: String) -> [Substring] { text.lowercased().split { !$0.isLetter && !$0.isNumber && $0 != "'" } }
+        let heard = words(result.stdout), said = words(expected)
+        #expect(said.count > 80, "the reference holds the reading: \(expected)")
+        #expect(heard == said, "Hark:\n\(result.stdout)\nfaster-whisper:\n\(expected)")
     }
 
     @Test(.enabled(if: modelInstalled, "run `make models`"))

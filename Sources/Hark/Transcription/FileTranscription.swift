@@ -3,8 +3,12 @@ import HarkAudio
 import HarkVAD
 
 /// Transcribes whole files: audio at any rate is converted to 16 kHz mono; Silero VAD finds the
-/// speech, which is grouped into pieces of at most 30 s (Whisper's window), each transcribed
-/// (with timestamps unless the options say otherwise) and placed at its time. A file with no speech gives no segments (and no hallucinated words).
+/// speech, and windows of at most 30 s (Whisper's) are transcribed one after another, each placed
+/// at its time. A file with no speech gives no segments (and no hallucinated words).
+///
+/// Windows move on as faster-whisper's seek does: Whisper often stops before the words at the end
+/// of a window (they may be cut mid-word), so speech after the last timed segment is transcribed
+/// again as the start of the next window rather than lost.
 public struct FileTranscription: Sendable {
     public let engine: any TranscriptionEngine
     public var options: TranscriptionOptions
@@ -17,24 +21,40 @@ public struct FileTranscription: Sendable {
         self.modelsDirectory = modelsDirectory
     }
 
-    /// The pieces of `samples` to transcribe, as sample ranges of at most 30 s.
-    public func pieces(of samples: [Float]) throws -> [Range<Int>] {
+    static let sampleRate = 16_000
+    static let windowSamples = 30 * sampleRate
+
+    /// The speech in `samples` (Silero, 200 ms of padding), as sample ranges.
+    public func speech(in samples: [Float]) throws -> [Range<Int>] {
         var vad = try SileroVAD(modelsDirectory: modelsDirectory)
         let probabilities = try samples.withUnsafeBufferPointer { try vad.probabilities(of: $0) }
         var rules = SpeechTimestamps()
-        rules.maxSpeechSeconds = 29
         rules.speechPadMilliseconds = 200
-        let regions = rules.regions(probabilities: probabilities, sampleCount: samples.count)
-        let limit = 30 * 16_000
-        var pieces: [Range<Int>] = []
-        for region in regions {
-            if let last = pieces.last, region.end - last.lowerBound <= limit {
-                pieces[pieces.count - 1] = last.lowerBound..<region.end
-            } else {
-                pieces.append(region.start..<min(region.end, region.start + limit))
-            }
+        return rules.regions(probabilities: probabilities, sampleCount: samples.count).map { $0.start..<$0.end }
+    }
+
+    /// The window starting at `seek`: the speech from there, with the silences between, up to the
+    /// end of the last region that fits in 30 s (or 30 s, when one region alone is longer).
+    static func window(from seek: Int, speech: [Range<Int>]) -> Range<Int>? {
+        guard let first = speech.firstIndex(where: { $0.upperBound > seek }) else { return nil }
+        let start = max(seek, speech[first].lowerBound)
+        var end = min(speech[first].upperBound, start + windowSamples)
+        for region in speech[(first + 1)...] {
+            guard region.upperBound - start <= windowSamples else { break }
+            end = region.upperBound
         }
-        return pieces
+        return start..<end
+    }
+
+    /// Where the next window starts after `window`, whose text is timed up to `covered` (samples,
+    /// absolute): there, when speech follows that the text missed and the window moved on by at
+    /// least a second; else at the window's end.
+    static func nextSeek(after window: Range<Int>, covered: Int?, speech: [Range<Int>]) -> Int {
+        guard let covered, covered >= window.lowerBound + sampleRate, covered < window.upperBound else { return window.upperBound }
+        let missed = covered..<window.upperBound
+        // Padding aside (200 ms each side), is anything left of the speech after the text?
+        let spoken = speech.reduce(0) { $0 + max(0, min($1.upperBound, missed.upperBound) - max($1.lowerBound, missed.lowerBound)) }
+        return spoken > 2 * sampleRate / 5 ? covered : window.upperBound
     }
 
     /// Transcribes `path`, reporting progress (0…1) after each piece.
@@ -44,17 +64,23 @@ public struct FileTranscription: Sendable {
         return try await transcribe(samples: samples, progress: progress)
     }
 
-    /// Transcribes 16 kHz mono `samples`, reporting progress (0…1) after each piece.
+    /// Transcribes 16 kHz mono `samples`, reporting progress (0…1) after each window.
     public func transcribe(samples: [Float], progress: (@Sendable (Double) -> Void)? = nil) async throws -> [TranscriptSegment] {
-        let pieces = try pieces(of: samples)
+        let speech = try speech(in: samples)
+        let total = Double(max(1, (speech.last?.upperBound ?? 0) - (speech.first?.lowerBound ?? 0)))
         var segments: [TranscriptSegment] = []
-        for (index, piece) in pieces.enumerated() {
-            let transcript = try await engine.transcribe(Array(samples[piece]), options: options)
-            let offset = Double(piece.lowerBound) / 16_000
+        var seek = 0
+        while let window = Self.window(from: seek, speech: speech) {
+            let transcript = try await engine.transcribe(Array(samples[window]), options: options)
+            let offset = Double(window.lowerBound) / Double(Self.sampleRate)
+            var covered: Int?
             if !transcript.isSilence {
-                segments += transcript.segments.map { TranscriptSegment(start: $0.start + offset, end: $0.end + offset, text: $0.text) }
+                let timed = transcript.segments.map { TranscriptSegment(start: $0.start + offset, end: $0.end + offset, text: $0.text) }
+                segments += timed
+                covered = timed.last.map { Int(($0.end * Double(Self.sampleRate)).rounded()) }
             }
-            progress?(Double(index + 1) / Double(pieces.count))
+            seek = Self.nextSeek(after: window, covered: covered, speech: speech)
+            progress?(min(1, Double(seek - (speech.first?.lowerBound ?? 0)) / total))
         }
         return segments
     }
