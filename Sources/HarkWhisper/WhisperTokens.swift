@@ -2,7 +2,7 @@ import Foundation
 import HarkCore
 
 /// Whisper's vocabulary and special tokens, from `vocabulary.txt` (one GPT-2 byte-level token per
-/// line, by id) and `config.json` (tokens to suppress).
+/// line, by id) or `vocabulary.json`, and `config.json` (tokens to suppress).
 public struct WhisperTokens: Sendable {
     public let endOfText: Int
     public let startOfTranscript: Int
@@ -20,12 +20,7 @@ public struct WhisperTokens: Sendable {
     private let pieces: [[UInt8]]
 
     init(directory: URL, vocabularySize: Int) throws(HarkError) {
-        let vocabularyPath = directory.appendingPathComponent("vocabulary.txt").path
-        guard let text = try? String(contentsOfFile: vocabularyPath, encoding: .utf8) else {
-            throw HarkError(.modelMissing, "Cannot read '\(vocabularyPath)'. Reinstall the model with `make models`.")
-        }
-        var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        if lines.last == "" { lines.removeLast() }
+        let (lines, vocabularyPath) = try Self.vocabulary(in: directory)
         guard lines.count == vocabularySize else {
             throw HarkError(.modelCorrupt, "'\(vocabularyPath)' lists \(lines.count) tokens but the model has \(vocabularySize).")
         }
@@ -52,6 +47,26 @@ public struct WhisperTokens: Sendable {
 
         let decoder = Self.byteDecoder()
         pieces = lines.map { line in line.unicodeScalars.compactMap { decoder[$0] } }
+    }
+
+    /// The tokens by id, from `vocabulary.txt` (a token per line) or, where a converter wrote
+    /// that instead (CTranslate2 does for vocabularies whose tokens hold line breaks), from
+    /// `vocabulary.json` (a JSON array of the tokens), and the file's path.
+    static func vocabulary(in directory: URL) throws(HarkError) -> ([String], String) {
+        let textPath = directory.appendingPathComponent("vocabulary.txt").path
+        let jsonPath = directory.appendingPathComponent("vocabulary.json").path
+        if let text = try? String(contentsOfFile: textPath, encoding: .utf8) {
+            var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            if lines.last == "" { lines.removeLast() }
+            return (lines, textPath)
+        }
+        guard let data = FileManager.default.contents(atPath: jsonPath) else {
+            throw HarkError(.modelMissing, "The model folder '\(directory.path)' has neither vocabulary.txt nor vocabulary.json. Reinstall the model (`make models` for tiny.en).")
+        }
+        guard let tokens = try? JSONDecoder().decode([String].self, from: data) else {
+            throw HarkError(.modelCorrupt, "'\(jsonPath)' is not a JSON array of tokens. Reinstall the model.")
+        }
+        return (tokens, jsonPath)
     }
 
     /// The prompt: start-of-transcript, language and task for multilingual models, then

@@ -99,5 +99,42 @@ struct ModelFormatTests {
         #expect(tokens.prompt() == [50258, 50259, 50359, 50363])
         #expect(tokens.timestampBegin == 50364)
         #expect(tokens.noSpeech == 50362)
+
+        // The same vocabulary as CTranslate2's vocabulary.json (a JSON array), the only one there.
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("vocabulary.txt"))
+        try JSONEncoder().encode(lines).write(to: folder.appendingPathComponent("vocabulary.json"))
+        let fromJSON = try WhisperTokens(directory: folder, vocabularySize: 51865)
+        #expect(fromJSON.prompt() == tokens.prompt() && fromJSON.timestampBegin == tokens.timestampBegin)
+        #expect(fromJSON.text([0, 1]) == tokens.text([0, 1]))
+
+        // Neither file, or a JSON that is not a token array: errors that say what to do.
+        try Data("{\"t0\": 0}".utf8).write(to: folder.appendingPathComponent("vocabulary.json"))
+        #expect(throws: HarkError.self) { try WhisperTokens(directory: folder, vocabularySize: 51865) }
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("vocabulary.json"))
+        do {
+            _ = try WhisperTokens(directory: folder, vocabularySize: 51865)
+            Issue.record("a folder without a vocabulary was taken")
+        } catch {
+            #expect(error.code == .modelMissing && error.message.contains("vocabulary.json"), "\(error.message)")
+        }
+    }
+
+    /// tiny.en read from a vocabulary.json written from its vocabulary.txt hears the same tokens.
+    @Test func aModelWithOnlyVocabularyJSONTranscribesTheSame() async throws {
+        let installed = WhisperFixtures.modelDirectory
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hark-vocab-json-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        for name in ["model.bin", "config.json"] {
+            try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(name), withDestinationURL: installed.appendingPathComponent(name))
+        }
+        var lines = try String(contentsOf: installed.appendingPathComponent("vocabulary.txt"), encoding: .utf8)
+            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.last == "" { lines.removeLast() }
+        try JSONEncoder().encode(lines).write(to: folder.appendingPathComponent("vocabulary.json"))
+        let audio = try WhisperFixtures.audio(WhisperFixtures.file("beckett"))
+        let original = try await onOwnThread { try WhisperTranscriber(model: WhisperModel(directory: installed, computeType: .float32)).transcribe(audio) }
+        let fromJSON = try await onOwnThread { try WhisperTranscriber(model: WhisperModel(directory: folder, computeType: .float32)).transcribe(audio) }
+        #expect(fromJSON.tokens == original.tokens && fromJSON.text == original.text, "\(fromJSON.text)")
     }
 }
