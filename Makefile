@@ -107,6 +107,7 @@ bench-silero: reference-env models  ## Silero µs per chunk: Hark (streaming, ba
 whisper-reference: reference-env models  ## regenerate Tests/Fixtures/whisper (faster-whisper tokens and features)
 	$(REF_PY) scripts/make-whisper-reference.py
 	$(REF_PY) scripts/make-long-reference.py
+	$(REF_PY) scripts/make-prompt-reference.py
 
 WHISPER_MODEL = $${HARK_MODELS_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/hark/models}/whisper-tiny.en
 WHISPER_FILES := .build/bench/beckett.wav .build/bench/endgame_nagg_nell.wav Tests/Fixtures/speech.wav

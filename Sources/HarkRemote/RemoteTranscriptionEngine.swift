@@ -81,7 +81,7 @@ public actor RemoteTranscriptionEngine: TranscriptionEngine {
             next = (next + 1) % configuration.endpoints.count
             for offset in 0..<configuration.endpoints.count {
                 let endpoint = configuration.endpoints[(first + offset) % configuration.endpoints.count]
-                switch await post(wav, to: endpoint) {
+                switch await post(wav, prompt: options.prompt, to: endpoint) {
                 case .success(let reply):
                     // Another program's numbers: made safe before anything formats them.
                     return reply.transcript(processingTime: (ContinuousClock.now - started).inSeconds).validated()
@@ -98,17 +98,19 @@ public actor RemoteTranscriptionEngine: TranscriptionEngine {
 
     private enum Failure: Error { case unavailable(String), rejected(String) }
 
-    private func post(_ wav: Data, to endpoint: URL) async -> Result<VerboseReply, Failure> {
+    private func post(_ wav: Data, prompt: String?, to endpoint: URL) async -> Result<VerboseReply, Failure> {
         let boundary = "hark-\(UUID().uuidString)"
         var request = URLRequest(url: RemoteEngineConfiguration.transcriptionsURL(endpoint))
         request.httpMethod = "POST"
         request.timeoutInterval = configuration.requestTimeout.inSeconds
         request.setValue("multipart/form-data; boundary=\(boundary)", forHTTPHeaderField: "Content-Type")
         if let token = configuration.token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
-        request.httpBody = MultipartForm(boundary: boundary)
+        var form = MultipartForm(boundary: boundary)
             .field("model", configuration.model)
             .field("response_format", "verbose_json")
             .field("temperature", "0")
+        if let prompt { form = form.field("prompt", prompt) }
+        request.httpBody = form
             .file("file", filename: "utterance.wav", type: "audio/wav", data: wav)
             .encoded()
         let data: Data, response: URLResponse

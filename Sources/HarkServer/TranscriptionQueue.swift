@@ -59,7 +59,7 @@ actor TranscriptionQueue {
     }
 
     /// Transcribes `audio` (any file libsndfile reads) for a reservation, which it releases.
-    func transcribe(_ audio: [UInt8], fileExtension: String, reservation: Reservation) async throws -> Transcript {
+    func transcribe(_ audio: [UInt8], fileExtension: String, prompt: String? = nil, reservation: Reservation) async throws -> Transcript {
         defer { reserved = max(0, reserved - 1) }
         let file: URL
         do {
@@ -71,7 +71,12 @@ actor TranscriptionQueue {
         let started = ContinuousClock.now
         let outcome = await withCheckedContinuation { continuation in
             waiting[reservation.id] = continuation
-            Task { await submit(WorkerJob(id: reservation.id, file: file.path)) }
+            var options: TranscriptionOptions?
+            if let prompt {
+                options = pool.configuration.options
+                options?.prompt = prompt
+            }
+            Task { await submit(WorkerJob(id: reservation.id, file: file.path, options: options)) }
         }
         switch outcome {
         case .transcribed(let reply):

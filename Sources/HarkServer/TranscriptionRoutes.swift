@@ -34,7 +34,8 @@ extension HarkServer {
                 }
                 throw error
             }
-            let reply = try await queue.transcribe(upload.file, fileExtension: upload.fileExtension, reservation: reservation)
+            let reply = try await queue.transcribe(upload.file, fileExtension: upload.fileExtension, prompt: upload.prompt,
+                                                   reservation: reservation)
             return upload.format.response(for: reply)
         }
     }
@@ -74,6 +75,10 @@ struct Upload {
     var file: [UInt8]
     var fileExtension: String
     var format: ResponseFormat
+    /// Text said before (OpenAI's `prompt`, faster-whisper's `initial_prompt`).
+    var prompt: String?
+    /// Whisper reads at most 223 tokens of it; this many characters is far more than that.
+    static let maxPromptCharacters = 4096
 
     init(body: ByteBuffer, boundary: String) throws {
         let form: MultipartBody
@@ -105,8 +110,14 @@ struct Upload {
         if let language = fields["language"]?.lowercased(), !language.isEmpty, !["en", "english"].contains(language) {
             throw APIError(.badRequest, "This server's model transcribes English only; leave out language or send 'en'.", code: "unsupported_language")
         }
-        // `model` is accepted whatever it names (clients send "whisper-1"); `prompt` is accepted
-        // and not used: the local engine does not condition on earlier text.
+        // `model` is accepted whatever it names (clients send "whisper-1").
+        if let prompt = fields["prompt"]?.trimmingCharacters(in: .whitespacesAndNewlines), !prompt.isEmpty {
+            guard prompt.count <= Self.maxPromptCharacters else {
+                throw APIError(.badRequest, "prompt is longer than \(Self.maxPromptCharacters) characters; Whisper reads only its last 223 tokens, so send the end of it.",
+                               code: "prompt_too_long")
+            }
+            self.prompt = prompt
+        }
         file = fileData
         let suffix = (fileName as NSString).pathExtension.lowercased()
         fileExtension = !suffix.isEmpty && suffix.count <= 5 && suffix.allSatisfy({ $0.isLetter || $0.isNumber }) ? suffix : "audio"

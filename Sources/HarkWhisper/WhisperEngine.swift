@@ -10,6 +10,7 @@ public actor WhisperEngine: TranscriptionEngine {
     public nonisolated let computeType: ComputeType
 
     private var loading: Task<WhisperTranscriber, any Error>?
+    private var encoder: WhisperTextEncoder?
 
     public init(modelDirectory: URL, computeType: ComputeType = .auto, beamSize: Int = 1) {
         self.modelDirectory = modelDirectory
@@ -28,6 +29,10 @@ public actor WhisperEngine: TranscriptionEngine {
         if let threads = options.threads { whisper.threads = max(1, threads) }
         whisper.timestamps = options.timestamps
         whisper.prefix = options.prefix
+        if let prompt = options.prompt?.trimmingCharacters(in: .whitespacesAndNewlines), !prompt.isEmpty {
+            // As faster-whisper encodes `initial_prompt`: with a leading space.
+            whisper.previous = try textEncoder().encode(" " + prompt)
+        }
         // The work runs on a thread of its own, where the caller's cancellation cannot reach: the
         // flag carries it.
         let cancellation = CancellationFlag(), settings = whisper
@@ -44,6 +49,14 @@ public actor WhisperEngine: TranscriptionEngine {
         } onCancel: {
             cancellation.raise()
         }
+    }
+
+    /// The model's tokenizer, read once, when a prompt first needs it.
+    private func textEncoder() throws -> WhisperTextEncoder {
+        if let encoder { return encoder }
+        let loaded = try WhisperTextEncoder(directory: modelDirectory)
+        encoder = loaded
+        return loaded
     }
 
     private func transcriber() async throws -> WhisperTranscriber {

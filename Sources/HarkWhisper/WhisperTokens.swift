@@ -10,6 +10,8 @@ public struct WhisperTokens: Sendable {
     public let noSpeech: Int
     public let noTimestamps: Int
     public let timestampBegin: Int
+    /// Before previous text in the prompt (`<|startofprev|>`).
+    public let startOfPrevious: Int?
     /// English-only models have 51864 tokens; multilingual ones more, and take language and task
     /// tokens after start-of-transcript.
     public let isMultilingual: Bool
@@ -36,6 +38,7 @@ public struct WhisperTokens: Sendable {
         noSpeech = try special("<|nospeech|>", "<|nocaptions|>")
         noTimestamps = try special("<|notimestamps|>")
         timestampBegin = try special("<|0.00|>")
+        startOfPrevious = index["<|startofprev|>"]
         isMultilingual = vocabularySize >= 51865
         english = isMultilingual ? index["<|en|>"] : nil
 
@@ -69,10 +72,15 @@ public struct WhisperTokens: Sendable {
         return (tokens, jsonPath)
     }
 
-    /// The prompt: start-of-transcript, language and task for multilingual models, then
+    /// The prompt: previous text (its last `WhisperOptions.maxPreviousTokens`) after
+    /// start-of-previous, start-of-transcript, language and task for multilingual models, then
     /// no-timestamps unless timestamps are wanted.
-    func prompt(timestamps: Bool = false) -> [Int] {
-        var tokens = [startOfTranscript]
+    func prompt(timestamps: Bool = false, previous: [Int] = []) -> [Int] {
+        var tokens: [Int] = []
+        if let startOfPrevious, !previous.isEmpty {
+            tokens = [startOfPrevious] + previous.suffix(WhisperOptions.maxPreviousTokens)
+        }
+        tokens.append(startOfTranscript)
         if isMultilingual { tokens += (english.map { [$0] } ?? []) + [transcribe] }
         if !timestamps { tokens.append(noTimestamps) }
         return tokens
@@ -105,7 +113,7 @@ public struct WhisperTokens: Sendable {
 
     /// GPT-2's byte-level alphabet, inverted: printable bytes stand for themselves, the others
     /// were moved to U+0100 and up in order.
-    private static func byteDecoder() -> [Unicode.Scalar: UInt8] {
+    static func byteDecoder() -> [Unicode.Scalar: UInt8] {
         var map: [Unicode.Scalar: UInt8] = [:]
         var shifted = 0
         for byte in 0..<256 {

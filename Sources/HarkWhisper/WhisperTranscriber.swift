@@ -15,10 +15,15 @@ public struct WhisperOptions: Sendable, Hashable {
     public var timestamps = false
     /// Text tokens the result must begin with (see `TranscriptionOptions.prefix`).
     public var prefix: [Int] = []
+    /// Text tokens of what was said before (faster-whisper's previous text, as `initial_prompt`
+    /// gives it): read after start-of-previous, the last `maxPreviousTokens` of them.
+    public var previous: [Int] = []
     public init() {}
 
     /// The most prefix tokens a window takes: half the decoder's positions, the rest left to decode.
     public static let maxPrefixTokens = WhisperDecoder.maxPositions / 2
+    /// faster-whisper's limit on previous text: half the positions, less start-of-previous.
+    public static let maxPreviousTokens = WhisperDecoder.maxPositions / 2 - 1
 }
 
 /// What one 30 s window decoded to.
@@ -55,6 +60,9 @@ public struct WhisperTranscriber: Sendable {
               options.prefix.allSatisfy({ $0 >= 0 && $0 < model.tokens.endOfText }) else {
             throw HarkError(.invalidInput, "A prefix must be at most \(WhisperOptions.maxPrefixTokens) text tokens of this model.")
         }
+        guard options.previous.allSatisfy({ $0 >= 0 && $0 < model.tokens.endOfText }) else {
+            throw HarkError(.invalidInput, "A prompt must be text tokens of this model.")
+        }
         let (features, frames) = try mel.features(of: samples)
         // Under 10 ms: no frame is left (below), and faster-whisper gives nothing for it either.
         guard frames > 1 else {
@@ -70,7 +78,7 @@ public struct WhisperTranscriber: Sendable {
         var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads, capacity: beamSearch ? options.beamSize : 1)
         // The no-speech probability is read where the input is start-of-transcript.
         var noSpeech = 0.0
-        for token in model.tokens.prompt(timestamps: options.timestamps) {
+        for token in model.tokens.prompt(timestamps: options.timestamps, previous: options.previous) {
             decoder.step([token])
             if token == model.tokens.startOfTranscript {
                 noSpeech = decoder.withLogits(of: 0) { exp(Self.logSoftmax(at: model.tokens.noSpeech, of: UnsafeBufferPointer($0))) }

@@ -16,6 +16,7 @@ struct TranscribeCommand: AsyncParsableCommand {
               hark transcribe talk.wav                        plain text
               hark transcribe --format srt talk.wav > talk.srt
               hark transcribe --beam 5 --format json a.flac b.wav
+              hark transcribe --prompt "Hark, Silero, PortAudio." notes.wav
               hark transcribe --model ~/models/faster-whisper-base.en talk.wav
             """)
 
@@ -33,6 +34,10 @@ struct TranscribeCommand: AsyncParsableCommand {
     @Option(help: "Threads (default: the machine's cores).")
     var threads: Int?
 
+    @Option(help: ArgumentHelp("Text said before the recording, or names and spellings to follow (faster-whisper's initial_prompt; its last 223 tokens are read).",
+                               valueName: "TEXT"))
+    var prompt: String?
+
     func validate() throws {
         guard (1...16).contains(beam) else { throw ValidationError("--beam must be between 1 and 16.") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
@@ -48,7 +53,7 @@ struct TranscribeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         // Timestamps give segment times, and let a window's unfinished words start the next one.
-        let job = FileTranscription(engine: engine, options: .init(beamSize: beam, threads: threads, timestamps: true),
+        let job = FileTranscription(engine: engine, options: .init(beamSize: beam, threads: threads, timestamps: true, prompt: prompt),
                                     modelsDirectory: models)
         let showProgress = isatty(STDERR_FILENO) == 1
         var failed = false

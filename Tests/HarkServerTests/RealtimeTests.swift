@@ -186,4 +186,29 @@ import Hark
         // Not saved: nothing stays behind.
         #expect(try FileManager.default.contentsOfDirectory(atPath: sessions.path).isEmpty)
     }
+
+    /// `transcription.prompt` conditions the session's utterances: tiny.en mishears the fixture's
+    /// second sentence ("say every word") until the prompt spells it.
+    @Test(.enabled(if: ServerFixtures.whisperInstalled, "run `make models`"))
+    func theSessionsPromptGuidesTheModel() async throws {
+        let sessions = try ServerFixtures.temporaryFolder("rt-prompt")
+        let speech = try AudioFile.readSpeech(path: ServerFixtures.speech)
+        try await Self.withLiveServer(Self.configuration(sessions, transcribes: true)) { port in
+            let client = RealtimeTestClient(port: port)
+            var update = Self.update
+            update["session"] = ["type": "transcription", "audio": ["input": [
+                "format": ["type": "audio/pcm", "rate": 16000], "turn_detection": NSNull(),
+                "transcription": ["model": "whisper-1", "prompt": "Please save every word I say."]]]]
+            client.send(update)
+            _ = await client.next("session.updated")
+            let second = Array(speech[80_000..<120_000])   // 5.0–7.5 s
+            for start in stride(from: 0, to: second.count, by: 1600) { client.append(Array(second[start..<min(second.count, start + 1600)])) }
+            client.send(["type": "input_audio_buffer.commit"])
+            let completed = await client.next("conversation.item.input_audio_transcription.completed", timeout: .seconds(60))
+            let text = completed?["transcript"] as? String ?? ""
+            #expect(text.lowercased().contains("save every word"), "\(text)")
+            client.close()
+            _ = try await client.closeCode()
+        }
+    }
 }

@@ -36,6 +36,26 @@ struct TranscriptionAPITests {
         }
     }
 
+    /// OpenAI's `prompt` is faster-whisper's `initial_prompt`: tiny.en hears "say every word" in
+    /// the fixture's second sentence until the prompt spells it.
+    @Test func thePromptGuidesTheModel() async throws {
+        let sessions = try ServerFixtures.temporaryFolder("api-prompt")
+        try await ServerFixtures.withServer(ServerFixtures.configuration(sessions: sessions)) { client in
+            let (headers, body) = ServerFixtures.form(file: speech, fields: ["model": "whisper-1", "response_format": "text",
+                                                                           "prompt": "Please save every word I say."])
+            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: body) { response in
+                let text = String(buffer: response.body)
+                #expect(response.status == .ok, "\(text)")
+                #expect(text.lowercased().contains("save every word"), "\(text)")
+            }
+            let (long, longBody) = ServerFixtures.form(file: speech, fields: ["prompt": String(repeating: "word ", count: 1000)])
+            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: long, body: longBody) { response in
+                #expect(response.status == .badRequest && ServerFixtures.errorMessage(response).contains("223 tokens"),
+                        "\(ServerFixtures.errorMessage(response))")
+            }
+        }
+    }
+
     @Test func badUploadsGetClearErrors() async throws {
         let sessions = try ServerFixtures.temporaryFolder("api")
         var configuration = ServerFixtures.configuration(sessions: sessions)

@@ -44,6 +44,14 @@ import Hark
     }
 
     @Test(.enabled(if: modelInstalled, "run `make models`"))
+    func aPromptSpellsWhatTheModelMishears() async throws {
+        let result = try await HarkProcess.run(["transcribe", "--prompt", "Please save every word I say.", HarkProcess.speech])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.lowercased().contains("save every word"), "\(result.stdout)")
+        #expect(result.stdout.contains("lazy dog") && result.stdout.contains("then we are done"), "\(result.stdout)")
+    }
+
+    @Test(.enabled(if: modelInstalled, "run `make models`"))
     func subtitlesAndJSONHaveTimes() async throws {
         let beckett = HarkProcess.repository.appendingPathComponent("Tests/Fixtures/vad/beckett.flac").path
         let srt = try await HarkProcess.run(["transcribe", "--format", "srt", beckett])

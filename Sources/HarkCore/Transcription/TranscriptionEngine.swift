@@ -15,12 +15,16 @@ public struct TranscriptionOptions: Sendable, Hashable, Codable {
     /// decoder reads them as if it had chosen them and goes on from there. A partial transcript
     /// passes its stable words, so that they stay what they are.
     public var prefix: [Int]
+    /// Text said before (faster-whisper's `initial_prompt`): names, spellings and style the
+    /// model should follow. Whisper reads its last 223 tokens as previous text; nil for none.
+    public var prompt: String?
 
-    public init(beamSize: Int = 1, threads: Int? = nil, timestamps: Bool = false, prefix: [Int] = []) {
+    public init(beamSize: Int = 1, threads: Int? = nil, timestamps: Bool = false, prefix: [Int] = [], prompt: String? = nil) {
         self.beamSize = beamSize
         self.threads = threads
         self.timestamps = timestamps
         self.prefix = prefix
+        self.prompt = prompt
     }
 }
 
