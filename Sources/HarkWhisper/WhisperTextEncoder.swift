@@ -40,7 +40,10 @@ public struct WhisperTextEncoder: Sendable {
         }
         ids = file.model.vocab
         var ranks: [Pair: Int] = [:]
-        for (rank, merge) in file.model.merges.enumerated() { ranks[Pair(left: merge.pair.0, right: merge.pair.1)] = ranks[Pair(left: merge.pair.0, right: merge.pair.1)] ?? rank }
+        for (rank, merge) in file.model.merges.enumerated() {
+            let pair = Pair(left: merge.pair.0, right: merge.pair.1)
+            if ranks[pair] == nil { ranks[pair] = rank }   // a pair listed twice keeps its first rank
+        }
         self.ranks = ranks
         var symbols = [String](repeating: "", count: 256)
         for (scalar, byte) in WhisperTokens.byteDecoder() { symbols[Int(byte)] = String(Character(scalar)) }

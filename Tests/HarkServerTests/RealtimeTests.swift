@@ -37,6 +37,14 @@ import Hark
         await server.finish()
     }
 
+    /// Sends `samples` (16 kHz) in 100 ms appends, as fast as the socket goes, then commits them.
+    static func appendAndCommit(_ samples: ArraySlice<Float>, to client: RealtimeTestClient) {
+        for start in stride(from: samples.startIndex, to: samples.endIndex, by: 1600) {
+            client.append(Array(samples[start..<min(samples.endIndex, start + 1600)]))
+        }
+        client.send(["type": "input_audio_buffer.commit"])
+    }
+
     nonisolated(unsafe) static let update: [String: Any] = ["type": "session.update", "session": [
         "type": "transcription", "audio": ["input": ["format": ["type": "audio/pcm", "rate": 16000]]]]]
 
@@ -170,10 +178,7 @@ import Hark
             let updated = await client.next("session.updated")
             let input = ((updated?["session"] as? [String: Any])?["audio"] as? [String: Any])?["input"] as? [String: Any]
             #expect(input?["turn_detection"] is NSNull)
-            // The first sentence (1.0–3.8 s), sent in 100 ms appends as fast as the socket goes.
-            let first = Array(speech[8000..<64000])
-            for start in stride(from: 0, to: first.count, by: 1600) { client.append(Array(first[start..<min(first.count, start + 1600)])) }
-            client.send(["type": "input_audio_buffer.commit"])
+            Self.appendAndCommit(speech[8000..<64000], to: client)   // the first sentence, 1.0–3.8 s
             let committed = await client.next("input_audio_buffer.committed")
             #expect(committed?["item_id"] as? String == "item_1")
             let completed = await client.next("conversation.item.input_audio_transcription.completed", timeout: .seconds(60))
@@ -201,9 +206,7 @@ import Hark
                 "transcription": ["model": "whisper-1", "prompt": "Please save every word I say."]]]]
             client.send(update)
             _ = await client.next("session.updated")
-            let second = Array(speech[80_000..<120_000])   // 5.0–7.5 s
-            for start in stride(from: 0, to: second.count, by: 1600) { client.append(Array(second[start..<min(second.count, start + 1600)])) }
-            client.send(["type": "input_audio_buffer.commit"])
+            Self.appendAndCommit(speech[80_000..<120_000], to: client)   // the second sentence, 5.0–7.5 s
             let completed = await client.next("conversation.item.input_audio_transcription.completed", timeout: .seconds(60))
             let text = completed?["transcript"] as? String ?? ""
             #expect(text.lowercased().contains("save every word"), "\(text)")

@@ -201,6 +201,18 @@ final class HeadlessChromium: Sendable {
         return png
     }
 
+    /// Runs `body`, then closes the browser, whether `body` returned or threw.
+    func closing<T>(after body: () async throws -> T) async throws -> T {
+        do {
+            let value = try await body()
+            await close()
+            return value
+        } catch {
+            await close()
+            throw error
+        }
+    }
+
     /// Asks the browser to quit, kills it after 5 s, reaps it and removes its profile. Idempotent.
     func close() async {
         let first = state.withLock { state in

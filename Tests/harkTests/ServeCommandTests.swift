@@ -23,7 +23,7 @@ struct ServeCommandTests {
         let (server, port) = try await Self.serve(["--out", out.path], environment: ["PULSE_RUNTIME_PATH": TUITests.pulse])
         defer { server.interrupt() }
         let browser = try await HeadlessChromium(width: 1100, height: 800)
-        do {
+        try await browser.closing {
             try await browser.open("http://127.0.0.1:\(port)/")
             try await browser.waitUntil(#"document.getElementById("status").textContent.startsWith("idle")"#)
             _ = try await browser.evaluate(#"document.getElementById("record").click()"#)
@@ -76,11 +76,7 @@ struct ServeCommandTests {
                 """)
             #expect(audio.contains("200 audio"), "\(audio)")
             try await browser.screenshot().write(to: shots.appendingPathComponent("serve-page-sessions.png"))
-        } catch {
-            await browser.close()
-            throw error
         }
-        await browser.close()
         server.interrupt()
         #expect(try await server.exitStatus() == 0, "\(server.stderr)")
     }
@@ -99,7 +95,7 @@ struct ServeCommandTests {
             "--use-file-for-fake-audio-capture=\(HarkProcess.speech)",
             "--autoplay-policy=no-user-gesture-required",
         ])
-        do {
+        try await browser.closing {
             try await browser.open("http://127.0.0.1:\(port)/#token=\(token)")
             try await browser.waitUntil(#"document.getElementById("status").textContent.startsWith("idle")"#)
             _ = try await browser.evaluate("""
@@ -140,11 +136,7 @@ struct ServeCommandTests {
             let segments = folder.appendingPathComponent("segments")
             let wavs = try FileManager.default.contentsOfDirectory(atPath: segments.path).filter { $0.hasSuffix(".wav") }
             #expect(wavs.count >= 2, "\(wavs)")
-        } catch {
-            await browser.close()
-            throw error
         }
-        await browser.close()
         server.interrupt()
         #expect(try await server.exitStatus() == 0, "\(server.stderr)")
     }

@@ -67,7 +67,8 @@ public struct FileTranscription: Sendable {
     /// Transcribes 16 kHz mono `samples`, reporting progress (0…1) after each window.
     public func transcribe(samples: [Float], progress: (@Sendable (Double) -> Void)? = nil) async throws -> [TranscriptSegment] {
         let speech = try speech(in: samples)
-        let total = Double(max(1, (speech.last?.upperBound ?? 0) - (speech.first?.lowerBound ?? 0)))
+        let first = speech.first?.lowerBound ?? 0
+        let total = Double(max(1, (speech.last?.upperBound ?? 0) - first))
         var segments: [TranscriptSegment] = []
         var seek = 0
         while let window = Self.window(from: seek, speech: speech) {
@@ -80,7 +81,7 @@ public struct FileTranscription: Sendable {
                 covered = timed.last.map { Int(($0.end * Double(Self.sampleRate)).rounded()) }
             }
             seek = Self.nextSeek(after: window, covered: covered, speech: speech)
-            progress?(min(1, Double(seek - (speech.first?.lowerBound ?? 0)) / total))
+            progress?(min(1, Double(seek - first) / total))
         }
         return segments
     }

@@ -207,8 +207,7 @@ actor RealtimeConnection {
         }
         configuration.transcription?.size = 1
         // The session's prompt conditions every utterance (faster-whisper's initial_prompt).
-        let prompt = config.prompt.trimmingCharacters(in: .whitespacesAndNewlines)
-        configuration.transcription?.options.prompt = prompt.isEmpty ? nil : String(prompt.suffix(Upload.maxPromptCharacters))
+        configuration.transcription?.options.prompt = config.prompt.isEmpty ? nil : String(config.prompt.suffix(Upload.maxPromptCharacters))
         if configuration.partialTranscripts == nil { configuration.partialTranscripts = .init() }
         configuration.finishesEarlierSessions = false
         configuration.transcriptionDrainTime = save ? hub.limits.drainTime : .seconds(1)
