@@ -192,7 +192,14 @@ $("mode").onchange = async () => { try { showStatus(await api("PUT", "/api/recor
 // OpenAI-compatible /v1/realtime socket, which cuts, saves and transcribes the utterances. The
 // token goes as a subprotocol: browsers cannot set headers on a WebSocket.
 const pcm16Worklet = `class PCM16 extends AudioWorkletProcessor {
-  constructor() { super(); this.frame = new Int16Array(2400); this.filled = 0; }
+  constructor() {
+    super(); this.frame = new Int16Array(2400); this.filled = 0;
+    // Asked on stop: the part-filled frame goes too, then "flushed".
+    this.port.onmessage = () => {
+      if (this.filled) { const rest = this.frame.slice(0, this.filled); this.port.postMessage(rest.buffer, [rest.buffer]); this.filled = 0; }
+      this.port.postMessage("flushed");
+    };
+  }
   process(inputs) {
     const input = inputs[0] && inputs[0][0];
     if (input) for (let i = 0; i < input.length; i++) {
@@ -258,22 +265,32 @@ async function startDictation() {
     turn_detection: { type: "server_vad", threshold: 0.5, prefix_padding_ms: 300, silence_duration_ms: 500 } } } } }));
   ws.onmessage = m => { const e = JSON.parse(m.data); const handle = dictationHandlers[e.type]; if (handle) handle(e); };
   ws.onclose = e => { if (e.code !== 1000) showError("The realtime connection closed (" + e.code + (e.reason ? ": " + e.reason : "") + ")."); stopDictation(false); };
-  node.port.onmessage = m => { if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "input_audio_buffer.append", audio: base64(m.data) })); };
+  node.port.onmessage = m => {
+    if (m.data === "flushed") { if (node.onflushed) node.onflushed(); return; }
+    if (ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify({ type: "input_audio_buffer.append", audio: base64(m.data) }));
+  };
 }
 
 // Stops the microphone; what is being said is committed, and the socket closes once its text is in.
 async function stopDictation(commit) {
   if (!dictation) return;
-  const { media, context, ws } = dictation;
+  const { media, context, node, ws } = dictation;
   dictation = null;
+  if (commit) {
+    // The last part-frame (up to 100 ms) is sent before the commit, not dropped.
+    const flushed = new Promise(resolve => { node.onflushed = resolve; setTimeout(resolve, 500); });
+    node.port.postMessage("flush");
+    await flushed;
+  }
   media.getTracks().forEach(t => t.stop());
   context.close();
   if (commit && ws.readyState === WebSocket.OPEN) {
     ws.send(JSON.stringify({ type: "input_audio_buffer.commit" }));
     const waiting = () => document.querySelectorAll("#dictation li:not([data-final])").length > 0;
     for (let i = 0; i < 50 && waiting(); i++) await new Promise(r => setTimeout(r, 200));
-    ws.close(1000);
   }
+  // Closed on every path: a socket left open would hold one of the server's realtime places.
+  if (ws.readyState === WebSocket.CONNECTING || ws.readyState === WebSocket.OPEN) ws.close(1000);
   showDictation();
   loadSessions();
 }
