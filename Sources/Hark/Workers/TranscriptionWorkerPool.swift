@@ -93,8 +93,9 @@ public actor TranscriptionWorkerPool {
     public nonisolated let results: AsyncStream<(job: WorkerJob, outcome: WorkerOutcome)>
     private let continuation: AsyncStream<(job: WorkerJob, outcome: WorkerOutcome)>.Continuation
     private var machine: WorkerPoolStateMachine
-    /// A slot's worker process while it runs.
-    private var processes: [Int: (pid: Int32, input: StandardInputWriter)] = [:]
+    /// A slot's worker process while it runs, and the inbox its conversation reads (cancels for
+    /// the running job are posted there: only the conversation writes to the worker).
+    private var processes: [Int: (pid: Int32, inbox: LineInbox)] = [:]
     private var waiters: [Int: CheckedContinuation<WorkerJob?, Never>] = [:]
     private var slots: [Int: Task<Void, Never>] = [:]
 
@@ -148,7 +149,9 @@ public actor TranscriptionWorkerPool {
         for pid in busy { kill(pid, SIGTERM) }
         let reaper = Task {
             try? await Task.sleep(for: .seconds(2))
-            for pid in busy { kill(pid, SIGKILL) }
+            // Only workers whose conversation still runs: an ended one may be reaped and its pid reused.
+            let running = Set(self.processes.values.map(\.pid))
+            for pid in busy where running.contains(pid) { kill(pid, SIGKILL) }
         }
         let tasks = Array(slots.values)
         for slot in tasks { slot.cancel() }
@@ -168,11 +171,10 @@ public actor TranscriptionWorkerPool {
         for result in actions.results { continuation.yield(result) }
         for (slot, job) in actions.wake { waiters.removeValue(forKey: slot)?.resume(returning: job) }
         for (slot, jobID) in actions.cancels {
-            guard let input = processes[slot]?.input else { continue }
-            // The slot writes nothing while it waits for this job's answer; a cancel that arrives
-            // after the next job was sent names an id the worker no longer runs, and is ignored.
-            let line = WorkerRequest.cancel(id: jobID).encodedLine()
-            Task { _ = try? await input.write(line) }
+            guard let inbox = processes[slot]?.inbox else { continue }
+            // The conversation writes it while it waits for this job's answer; a cancel that
+            // arrives after the next job was sent names an id the worker no longer runs, and is ignored.
+            Task { await inbox.requestCancel(jobID) }
         }
     }
 
@@ -242,21 +244,21 @@ public actor TranscriptionWorkerPool {
             environment: .inherit.updating(configuration.environmentUpdates),
             input: .inputWriter, output: .sequence, error: .discarded
         ) { execution -> WorkerEnd in
-            self.processes[slot] = (execution.processIdentifier.value, execution.standardInputWriter)
-            defer { self.processes[slot] = nil }
             let inbox = LineInbox()
+            self.processes[slot] = (execution.processIdentifier.value, inbox)
+            defer { self.processes[slot] = nil }
             let reader = Task {
                 var framer = LineFramer()
                 do {
                     for try await buffer in execution.standardOutput {
                         let bytes = buffer.withUnsafeBytes { Array($0) }
                         for item in framer.feed(bytes) { await inbox.push(item) }
+                        if Task.isCancelled { break }
                     }
                 } catch {}
                 if let last = framer.finish() { await inbox.push(last) }
                 await inbox.finish()
             }
-            defer { reader.cancel() }
             // A worker's death is normally seen as its output ending. But a process forked
             // elsewhere in this program at that moment can hold a copy of the pipe until it exits
             // (seen under parallel tests: a SIGKILLed worker's job waited out its timeout), so
@@ -268,63 +270,90 @@ public actor TranscriptionWorkerPool {
                     if Self.hasExited(pid) { return await inbox.finish() }
                 }
             }
-            defer { watcher.cancel() }
-            func notReady(_ what: String) -> WorkerEnd {
+            let end = await self.converse(slot, with: execution.standardInputWriter, inbox: inbox) {
                 try? execution.send(signal: .kill)
-                return .notReady(HarkError(.transcriptionUnavailable, "The transcription worker '\(configuration.executable)' \(what) before it was ready."))
             }
-            // The model loads first; a worker that cannot load it says why and exits.
-            switch await inbox.next(timeout: configuration.startTimeout) {
-            case .line(let line):
-                switch WorkerReply.decode(line) {
-                case .ready(let version)?: self.machine.workerReady(slot, version: version)
-                case .fatal(let error)?: return .fatal(error)
-                default: return notReady("said '\(line.prefix(120))'")
-                }
-            case .oversized: return notReady("wrote a line too long to be a reply")
-            case .timedOut: return notReady("took longer than \(configuration.startTimeout) to load")
-            case .ended: return notReady("exited")
-            }
-            while let job = await self.nextJob(for: slot) {
-                let request = WorkerRequest.job(WorkerJobRequest(id: job.id, file: job.file, options: job.options ?? configuration.options,
-                                                                 maxSeconds: configuration.maxAudioSeconds))
-                do {
-                    _ = try await execution.standardInputWriter.write(request.encodedLine())
-                } catch {
-                    self.perform(self.machine.lost(slot, reason: "the worker stopped reading"))
-                    return .exited
-                }
-                self.perform(self.machine.jobSent(job.id, to: slot))
-                switch await inbox.next(timeout: configuration.jobTimeout) {
-                case .line(let line):
-                    switch WorkerReply.decode(line) {
-                    case .result(let id, let transcript)? where id == job.id:
-                        self.perform(self.machine.answered(slot, .transcribed(transcript)))
-                    case .failure(let id, let error)? where id == job.id:
-                        self.perform(self.machine.answered(slot, error.code == .remoteUnavailable ? .unavailable(reason: error.message)
-                                                                                                 : .failed(reason: error.message, code: error.code)))
-                    default:
-                        try? execution.send(signal: .kill)
-                        self.perform(self.machine.lost(slot, reason: "the worker answered out of protocol"))
-                        return .exited
-                    }
-                case .oversized(let bytes):
-                    // The worker is fine, the answer is not usable: the same job would give it again.
-                    self.perform(self.machine.answered(slot, .failed(reason: "the worker's answer (\(bytes) bytes) is longer than a reply may be",
-                                                                     code: .internalFailure)))
-                case .timedOut:
-                    try? execution.send(signal: .kill)
-                    self.perform(self.machine.lost(slot, reason: "the worker took longer than \(configuration.jobTimeout)"))
-                    return .exited
-                case .ended:
-                    self.perform(self.machine.lost(slot, reason: "the worker exited"))
-                    return .exited
-                }
-            }
-            try? await execution.standardInputWriter.finish()
-            return .exited
+            watcher.cancel()
+            // The reader must be over before this closure returns, when Subprocess closes the
+            // pipe: a read still pending then would use a descriptor number that may by then name
+            // another file of this process. Seen under parallel tests: the first 64 KiB of a WAV
+            // another recorder had just opened were read away, and 2 s of its audio lost.
+            reader.cancel()
+            await reader.value
+            return end
         }
         return result.closureResult
+    }
+
+    /// One worker's life after its start: `ready` (or why not), then jobs one at a time. All
+    /// writes to the worker happen here, in order, while its pipes are open.
+    private func converse(_ slot: Int, with input: StandardInputWriter, inbox: LineInbox,
+                          kill: () -> Void) async -> WorkerEnd {
+        let configuration = configuration
+        /// The next line before `timeout`; a cancel posted meanwhile is passed on to the worker.
+        func next(within timeout: Duration) async -> LineInbox.Next {
+            let deadline = ContinuousClock.now + timeout
+            while true {
+                switch await inbox.wait(timeout: deadline - .now) {
+                case .next(let next): return next
+                case .cancel(let jobID): _ = try? await input.write(WorkerRequest.cancel(id: jobID).encodedLine())
+                }
+            }
+        }
+        func notReady(_ what: String) -> WorkerEnd {
+            kill()
+            return .notReady(HarkError(.transcriptionUnavailable, "The transcription worker '\(configuration.executable)' \(what) before it was ready."))
+        }
+        // The model loads first; a worker that cannot load it says why and exits.
+        switch await next(within: configuration.startTimeout) {
+        case .line(let line):
+            switch WorkerReply.decode(line) {
+            case .ready(let version)?: self.machine.workerReady(slot, version: version)
+            case .fatal(let error)?: return .fatal(error)
+            default: return notReady("said '\(line.prefix(120))'")
+            }
+        case .oversized: return notReady("wrote a line too long to be a reply")
+        case .timedOut: return notReady("took longer than \(configuration.startTimeout) to load")
+        case .ended: return notReady("exited")
+        }
+        while let job = await self.nextJob(for: slot) {
+            let request = WorkerRequest.job(WorkerJobRequest(id: job.id, file: job.file, options: job.options ?? configuration.options,
+                                                             maxSeconds: configuration.maxAudioSeconds))
+            do {
+                _ = try await input.write(request.encodedLine())
+            } catch {
+                self.perform(self.machine.lost(slot, reason: "the worker stopped reading"))
+                return .exited
+            }
+            self.perform(self.machine.jobSent(job.id, to: slot))
+            switch await next(within: configuration.jobTimeout) {
+            case .line(let line):
+                switch WorkerReply.decode(line) {
+                case .result(let id, let transcript)? where id == job.id:
+                    self.perform(self.machine.answered(slot, .transcribed(transcript)))
+                case .failure(let id, let error)? where id == job.id:
+                    self.perform(self.machine.answered(slot, error.code == .remoteUnavailable ? .unavailable(reason: error.message)
+                                                                                             : .failed(reason: error.message, code: error.code)))
+                default:
+                    kill()
+                    self.perform(self.machine.lost(slot, reason: "the worker answered out of protocol"))
+                    return .exited
+                }
+            case .oversized(let bytes):
+                // The worker is fine, the answer is not usable: the same job would give it again.
+                self.perform(self.machine.answered(slot, .failed(reason: "the worker's answer (\(bytes) bytes) is longer than a reply may be",
+                                                                 code: .internalFailure)))
+            case .timedOut:
+                kill()
+                self.perform(self.machine.lost(slot, reason: "the worker took longer than \(configuration.jobTimeout)"))
+                return .exited
+            case .ended:
+                self.perform(self.machine.lost(slot, reason: "the worker exited"))
+                return .exited
+            }
+        }
+        try? await input.finish()
+        return .exited
     }
 
     /// Whether child `pid` has exited, asked without reaping it (its exit status stays waitable).
