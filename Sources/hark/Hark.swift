@@ -18,8 +18,8 @@ struct HarkCommand: AsyncParsableCommand {
                          hark transcribe FILE  (what was said in it)
                          hark serve          (web page and HTTP API on 127.0.0.1:8765)
 
-            Models are installed by `make models` (scripts/install-models.sh).
+            Models:      hark models         (tiny.en and base; `hark models install base`)
             """,
-        subcommands: [RecordCommand.self, DevicesCommand.self, SessionsCommand.self, VADCommand.self, TUICommand.self, TranscribeCommand.self, ServeCommand.self, ResumeCommand.self, RetranscribeCommand.self, WorkerCommand.self],
+        subcommands: [RecordCommand.self, DevicesCommand.self, SessionsCommand.self, VADCommand.self, TUICommand.self, TranscribeCommand.self, ServeCommand.self, ResumeCommand.self, RetranscribeCommand.self, ModelsCommand.self, WorkerCommand.self],
         defaultSubcommand: nil)
 }

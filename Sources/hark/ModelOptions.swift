@@ -1,13 +1,16 @@
 import ArgumentParser
 import Foundation
 import Hark
+import HarkModels
 import HarkWhisper
 
 /// `--model` and `--compute-type`: which Whisper model transcribes and how it computes, the same
 /// on every command that transcribes (and passed on to its workers).
 struct ModelOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Whisper model: a faster-whisper (CTranslate2) model folder (default: the installed tiny.en).",
-                               valueName: "DIR"))
+    @Option(help: ArgumentHelp("""
+        Whisper model: a name from `hark models` (tiny.en, base) or a faster-whisper (CTranslate2) \
+        model folder. Default: $HARK_MODEL, else `hark models use`'s choice, else tiny.en.
+        """, valueName: "NAME|DIR"))
     var model: String?
 
     @Option(help: ArgumentHelp("""
@@ -17,10 +20,25 @@ struct ModelOptions: ParsableArguments {
         """, valueName: "TYPE"))
     var computeType: ComputeType = .auto
 
-    /// The model folder: `--model`, else the installed tiny.en.
+    /// The model folder: `--model`, else the default model's (see `ModelChoice`).
     var directory: URL {
-        model.map { URL(fileURLWithPath: $0, isDirectory: true) }
-            ?? RecorderConfiguration.defaultModelsDirectory().appendingPathComponent("whisper-tiny.en")
+        (try? ModelChoice.directory(for: model))
+            ?? RecorderConfiguration.defaultModelsDirectory().appendingPathComponent("whisper-\(ModelCatalog.defaultModelName)")
+    }
+
+    /// A name no one knows, or a known model that is not installed, is refused before anything
+    /// starts, saying what to do; the default model missing is left to each command (a server
+    /// runs without one).
+    func validate() throws {
+        guard model != nil || ProcessInfo.processInfo.environment["HARK_MODEL"] != nil else {
+            _ = try Self.choice { try ModelChoice.directory(for: nil) }
+            return
+        }
+        _ = try Self.choice { try ModelChoice.installedDirectory(for: model) }
+    }
+
+    private static func choice(_ body: () throws -> URL) throws -> URL {
+        do { return try body() } catch let error as HarkError { throw ValidationError(error.message) }
     }
 
     /// The same choice for a `hark worker` whose jobs decode at `beamSize` (`auto` resolved here).

@@ -52,7 +52,7 @@ import Testing
         #expect(code == .transcriptionUnavailable)
         #expect(reason.contains("3 failed starts") && reason.contains("not json"), "\(reason)")
         // The cause goes away: the next job starts workers again.
-        FileManager.default.createFile(atPath: flag, contents: nil)
+        _ = FileManager.default.createFile(atPath: flag, contents: nil)
         await pool.submit(WorkerJob(id: 2, file: "/dev/null"))
         #expect(WorkerPoolTests.text(await WorkerPoolTests.collect(pool, count: 1)[2]) == "fake 2")
         await pool.shutdown()

@@ -23,6 +23,12 @@ public struct HarkError: Error, Sendable, Hashable, CustomStringConvertible {
         case sessionBusy
         case modelMissing
         case modelCorrupt
+        /// A model name Hark does not know (`hark models` lists the known ones).
+        case unknownModel
+        /// A model's download failed (network, package index, interrupted transfer).
+        case downloadFailed
+        /// Downloaded or installed bytes differ from their pinned sha256: refused, nothing installed.
+        case checksumMismatch
         case internalFailure
         /// No transcription endpoint answered; the work stays queued and is tried again later.
         case remoteUnavailable
