@@ -108,6 +108,7 @@ whisper-reference: reference-env models  ## regenerate Tests/Fixtures/whisper (f
 	$(REF_PY) scripts/make-whisper-reference.py
 	$(REF_PY) scripts/make-long-reference.py
 	$(REF_PY) scripts/make-prompt-reference.py
+	$(REF_PY) scripts/make-language-reference.py
 
 WHISPER_MODEL = $${HARK_MODELS_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/hark/models}/whisper-tiny.en
 WHISPER_FILES := .build/bench/beckett.wav .build/bench/endgame_nagg_nell.wav Tests/Fixtures/speech.wav

@@ -88,6 +88,13 @@ struct WhisperDecoder {
         }
     }
 
+    /// Back to one hypothesis before any token, the encoder's keys and values kept (language
+    /// detection reads one step, then the transcription starts over).
+    mutating func rewind() {
+        count = 1
+        position = 0
+    }
+
     /// Hypothesis i continues hypothesis `parents[i]`.
     mutating func reorder(_ parents: [Int]) {
         precondition(parents.count <= capacity && parents.allSatisfy { $0 < count })

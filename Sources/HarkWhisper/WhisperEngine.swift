@@ -29,6 +29,8 @@ public actor WhisperEngine: TranscriptionEngine {
         if let threads = options.threads { whisper.threads = max(1, threads) }
         whisper.timestamps = options.timestamps
         whisper.prefix = options.prefix
+        whisper.language = options.language
+        whisper.translate = options.task == .translate
         if let prompt = options.prompt?.trimmingCharacters(in: .whitespacesAndNewlines), !prompt.isEmpty {
             // As faster-whisper encodes `initial_prompt`: with a leading space.
             whisper.previous = try textEncoder().encode(" " + prompt)
@@ -44,6 +46,8 @@ public actor WhisperEngine: TranscriptionEngine {
                                             averageLogProbability: result.averageLogProbability, isSilence: result.isSilence,
                                             processingTime: (ContinuousClock.now - started).inSeconds, segments: result.segments)
                 if !result.isSilence { transcript.words = transcriber.model.tokens.words(result.tokens) }
+                transcript.language = result.language
+                transcript.languageProbability = result.languageProbability
                 return transcript
             }
         } onCancel: {

@@ -16,6 +16,10 @@ public struct WhisperTokens: Sendable {
     /// tokens after start-of-transcript.
     public let isMultilingual: Bool
     public let english: Int?
+    public let translate: Int?
+    /// A multilingual model's language tokens by code ("en", "de", …), in the model's order
+    /// (config `lang_ids`); empty for English-only models.
+    public let languages: [(code: String, token: Int)]
     /// Suppressed at every step (config `suppress_ids`), and at the first step only.
     let suppressed: [Int]
     let suppressedAtBegin: [Int]
@@ -41,10 +45,18 @@ public struct WhisperTokens: Sendable {
         startOfPrevious = index["<|startofprev|>"]
         isMultilingual = vocabularySize >= 51865
         english = isMultilingual ? index["<|en|>"] : nil
+        translate = isMultilingual ? index["<|translate|>"] : nil
 
         let configPath = directory.appendingPathComponent("config.json")
-        struct Config: Decodable { var suppress_ids: [Int]?; var suppress_ids_begin: [Int]? }
+        struct Config: Decodable { var suppress_ids: [Int]?; var suppress_ids_begin: [Int]?; var lang_ids: [Int]? }
         let config = (try? Data(contentsOf: configPath)).flatMap { try? JSONDecoder().decode(Config.self, from: $0) }
+        // Without `lang_ids`, the tokens between start-of-transcript and translate are the languages.
+        let first = startOfTranscript + 1
+        let languageIDs = config?.lang_ids ?? translate.map { Array(first..<$0) } ?? []
+        languages = isMultilingual ? languageIDs.compactMap { id in
+            guard id >= 0, id < lines.count, lines[id].hasPrefix("<|"), lines[id].hasSuffix("|>") else { return nil }
+            return (String(lines[id].dropFirst(2).dropLast(2)), id)
+        } : []
         suppressed = (config?.suppress_ids ?? []).filter { $0 >= 0 && $0 < vocabularySize }
         suppressedAtBegin = (config?.suppress_ids_begin ?? [220, endOfText]).filter { $0 >= 0 && $0 < vocabularySize }
 
@@ -75,15 +87,23 @@ public struct WhisperTokens: Sendable {
     /// The prompt: previous text (its last `WhisperOptions.maxPreviousTokens`) after
     /// start-of-previous, start-of-transcript, language and task for multilingual models, then
     /// no-timestamps unless timestamps are wanted.
-    func prompt(timestamps: Bool = false, previous: [Int] = []) -> [Int] {
+    func prompt(timestamps: Bool = false, previous: [Int] = [], language: String? = nil, translating: Bool = false) -> [Int] {
         var tokens: [Int] = []
         if let startOfPrevious, !previous.isEmpty {
             tokens = [startOfPrevious] + previous.suffix(WhisperOptions.maxPreviousTokens)
         }
         tokens.append(startOfTranscript)
-        if isMultilingual { tokens += (english.map { [$0] } ?? []) + [transcribe] }
+        if isMultilingual {
+            let languageToken = language.flatMap(languageToken(for:)) ?? english
+            tokens += (languageToken.map { [$0] } ?? []) + [translating ? (translate ?? transcribe) : transcribe]
+        }
         if !timestamps { tokens.append(noTimestamps) }
         return tokens
+    }
+
+    /// The token of language `code` ("de"), for a multilingual model.
+    public func languageToken(for code: String) -> Int? {
+        languages.first { $0.code == code.lowercased() }?.token
     }
 
     /// Text tokens to UTF-8 text; special tokens are skipped.

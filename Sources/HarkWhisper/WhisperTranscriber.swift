@@ -18,6 +18,12 @@ public struct WhisperOptions: Sendable, Hashable {
     /// Text tokens of what was said before (faster-whisper's previous text, as `initial_prompt`
     /// gives it): read after start-of-previous, the last `maxPreviousTokens` of them.
     public var previous: [Int] = []
+    /// The language spoken, as a code ("en", "de"); nil lets a multilingual model detect it (as
+    /// faster-whisper does: its language tokens' probabilities after start-of-transcript).
+    /// English-only models transcribe English only.
+    public var language: String?
+    /// Translate into English instead of transcribing (multilingual models).
+    public var translate = false
     public init() {}
 
     /// The most prefix tokens a window takes: half the decoder's positions, the rest left to decode.
@@ -37,6 +43,10 @@ public struct WhisperWindowResult: Sendable, Hashable {
     /// Timed text in seconds from the start of the audio, within its length: from the timestamp
     /// tokens, or (without timestamps) one segment spanning the audio; none when there is no text.
     public var segments: [TranscriptSegment] = []
+    /// The language the window was decoded as, and its detected probability (nil when it was
+    /// given, or the model is English-only).
+    public var language: String?
+    public var languageProbability: Double?
 }
 
 /// Whisper inference on one window of up to 30 s of 16 kHz mono audio.
@@ -63,6 +73,7 @@ public struct WhisperTranscriber: Sendable {
         guard options.previous.allSatisfy({ $0 >= 0 && $0 < model.tokens.endOfText }) else {
             throw HarkError(.invalidInput, "A prompt must be text tokens of this model.")
         }
+        try Self.check(language: options.language, translate: options.translate, for: model.tokens)
         let (features, frames) = try mel.features(of: samples)
         // Under 10 ms: no frame is left (below), and faster-whisper gives nothing for it either.
         guard frames > 1 else {
@@ -76,9 +87,24 @@ public struct WhisperTranscriber: Sendable {
         let encoded = try WhisperEncoder(model: model, threads: threads).encode(window, cancellation: cancellation)
         let beamSearch = options.beamSize > 1
         var decoder = WhisperDecoder(model: model, encoded: encoded, threads: threads, capacity: beamSearch ? options.beamSize : 1)
+        var language = model.tokens.isMultilingual ? options.language?.lowercased() : "en"
+        var languageProbability: Double?
+        if language == nil {
+            // faster-whisper detects on every feature frame, the last one too: for audio under
+            // 30 s that is another window than the one decoded, encoded on its own.
+            if frames - 1 >= LogMelSpectrogram.windowFrames {
+                (language, languageProbability) = Self.detectLanguage(&decoder)
+                decoder.rewind()
+            } else {
+                let whole = try WhisperEncoder(model: model, threads: threads).encode(mel.window(features, frames: frames), cancellation: cancellation)
+                var detector = WhisperDecoder(model: model, encoded: whole, threads: threads)
+                (language, languageProbability) = Self.detectLanguage(&detector)
+            }
+        }
         // The no-speech probability is read where the input is start-of-transcript.
         var noSpeech = 0.0
-        for token in model.tokens.prompt(timestamps: options.timestamps, previous: options.previous) {
+        for token in model.tokens.prompt(timestamps: options.timestamps, previous: options.previous, language: language,
+                                         translating: options.translate) {
             decoder.step([token])
             if token == model.tokens.startOfTranscript {
                 noSpeech = decoder.withLogits(of: 0) { exp(Self.logSoftmax(at: model.tokens.noSpeech, of: UnsafeBufferPointer($0))) }
@@ -90,6 +116,8 @@ public struct WhisperTranscriber: Sendable {
                                   cancellation: cancellation)
             : try greedy(&decoder, prefix: options.prefix, timestamps: options.timestamps, cancellation: cancellation)
         result.noSpeechProbability = noSpeech
+        result.language = language
+        result.languageProbability = languageProbability
         result.isSilence = result.noSpeechProbability > options.noSpeechThreshold
             && result.averageLogProbability < options.logProbabilityThreshold
         if result.isSilence { result.text = ""; result.segments = [] }
@@ -101,6 +129,34 @@ public struct WhisperTranscriber: Sendable {
             TranscriptSegment(start: min($0.start, duration), end: min($0.end, duration), text: $0.text)
         }
         return result
+    }
+
+    /// As CTranslate2's detect_language: start-of-transcript alone into a fresh decoder, then the
+    /// most probable of the language tokens, their logits softmaxed among themselves.
+    static func detectLanguage(_ decoder: inout WhisperDecoder) -> (String, Double) {
+        let languages = decoder.model.tokens.languages
+        guard !languages.isEmpty else { return ("en", 1) }
+        decoder.step([decoder.model.tokens.startOfTranscript])
+        let values = decoder.withLogits(of: 0) { logits in languages.map { Double(logits[$0.token]) } }
+        let top = values.max()!
+        let total = values.reduce(0) { $0 + exp($1 - top) }
+        let best = values.firstIndex(of: top)!
+        return (languages[best].code, 1 / total)
+    }
+
+    /// A language this model knows, and a task it can do; else what to use instead.
+    static func check(language: String?, translate: Bool, for tokens: WhisperTokens) throws(HarkError) {
+        if !tokens.isMultilingual {
+            if let language, language.lowercased() != "en" {
+                throw HarkError(.invalidInput, "This model transcribes English only, not '\(language)'; use a multilingual model (`hark models install base`, then --model base).")
+            }
+            if translate {
+                throw HarkError(.invalidInput, "This model is English-only and cannot translate; use a multilingual model (`hark models install base`, then --model base).")
+            }
+        } else if let language, tokens.languageToken(for: language) == nil {
+            let known = tokens.languages.map(\.code).joined(separator: ", ")
+            throw HarkError(.invalidInput, "Whisper knows no language '\(language)'. Give a code of: \(known).")
+        }
     }
 
     /// Greedy decoding from a decoder that has read the prompt and `prefix`.

@@ -18,14 +18,27 @@ public struct TranscriptionOptions: Sendable, Hashable, Codable {
     /// Text said before (faster-whisper's `initial_prompt`): names, spellings and style the
     /// model should follow. Whisper reads its last 223 tokens as previous text; nil for none.
     public var prompt: String?
+    /// The language spoken, as a code ("en", "de"); nil lets a multilingual model detect it.
+    public var language: String?
+    /// Transcribe (nil too) or translate into English.
+    public var task: TranscriptionTask?
 
-    public init(beamSize: Int = 1, threads: Int? = nil, timestamps: Bool = false, prefix: [Int] = [], prompt: String? = nil) {
+    public init(beamSize: Int = 1, threads: Int? = nil, timestamps: Bool = false, prefix: [Int] = [], prompt: String? = nil,
+                language: String? = nil, task: TranscriptionTask? = nil) {
         self.beamSize = beamSize
         self.threads = threads
         self.timestamps = timestamps
         self.prefix = prefix
         self.prompt = prompt
+        self.language = language
+        self.task = task
     }
+}
+
+/// What Whisper makes of speech: its text in the language spoken, or an English translation.
+public enum TranscriptionTask: String, Sendable, Hashable, Codable, CaseIterable {
+    case transcribe
+    case translate
 }
 
 /// What an engine heard in one utterance.
@@ -43,6 +56,10 @@ public struct Transcript: Sendable, Hashable, Codable {
     public var segments: [TranscriptSegment]
     /// The text as words with the tokens that spell them (empty from engines without tokens).
     public var words: [TranscriptWord] = []
+    /// The language the speech was transcribed as ("en", "de"), and the detected probability of
+    /// it (nil when the language was given or the engine does not say).
+    public var language: String?
+    public var languageProbability: Double?
 
     public init(text: String, tokens: [Int], noSpeechProbability: Double, averageLogProbability: Double,
                 isSilence: Bool, processingTime: Double, segments: [TranscriptSegment] = []) {
