@@ -37,6 +37,8 @@
 // Transcription
 @_exported import protocol HarkCore.TranscriptionEngine
 @_exported import struct HarkCore.TranscriptionOptions
+@_exported import enum HarkCore.TranscriptionTask
+@_exported import enum HarkCore.SpokenLanguage
 @_exported import struct HarkCore.Transcript
 @_exported import struct HarkCore.TranscriptSegment
 @_exported import struct HarkCore.TranscriptWord

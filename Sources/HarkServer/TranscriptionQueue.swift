@@ -59,7 +59,8 @@ actor TranscriptionQueue {
     }
 
     /// Transcribes `audio` (any file libsndfile reads) for a reservation, which it releases.
-    func transcribe(_ audio: [UInt8], fileExtension: String, prompt: String? = nil, reservation: Reservation) async throws -> Transcript {
+    func transcribe(_ audio: [UInt8], fileExtension: String, prompt: String? = nil, language: String? = nil,
+                    task: TranscriptionTask = .transcribe, reservation: Reservation) async throws -> Transcript {
         defer { reserved = max(0, reserved - 1) }
         let file: URL
         do {
@@ -72,9 +73,12 @@ actor TranscriptionQueue {
         let outcome = await withCheckedContinuation { continuation in
             waiting[reservation.id] = continuation
             var options: TranscriptionOptions?
-            if let prompt {
-                options = pool.configuration.options
-                options?.prompt = prompt
+            if prompt != nil || language != nil || task != .transcribe {
+                var asked = pool.configuration.options
+                asked.prompt = prompt ?? asked.prompt
+                asked.language = language ?? asked.language
+                asked.task = task
+                options = asked
             }
             Task { await submit(WorkerJob(id: reservation.id, file: file.path, options: options)) }
         }
@@ -85,6 +89,9 @@ actor TranscriptionQueue {
             return reply
         case .failed(let reason, let code) where code == .unreadableAudio || code == .unsupportedAudio:
             throw APIError(.badRequest, "The upload is not audio Hark can read: \(Self.upload(reason, file))", code: "invalid_audio")
+        case .failed(let reason, .invalidInput?):
+            // A language or task the model cannot do (an English-only model asked for German).
+            throw APIError(.badRequest, reason, code: "unsupported_language")
         case .failed(let reason, .audioTooLong?):
             throw APIError(.contentTooLarge, "The upload is longer than this server transcribes: \(Self.upload(reason, file))", code: "audio_too_long")
         case .failed(let reason, let code?) where [.transcriptionUnavailable, .modelMissing, .modelCorrupt].contains(code):

@@ -3,14 +3,20 @@ import Hark
 import Hummingbird
 
 extension HarkServer {
-    /// `POST /v1/audio/transcriptions` as OpenAI defines it (multipart `file`, `model`,
-    /// `response_format` json|text|srt|vtt|verbose_json, `language`, `prompt`), and `GET /v1/models`.
+    /// `POST /v1/audio/transcriptions` and `/v1/audio/translations` as OpenAI defines them
+    /// (multipart `file`, `model`, `response_format` json|text|srt|vtt|verbose_json, `prompt`, and
+    /// for transcriptions `language`), and `GET /v1/models`.
     func addTranscriptionRoutes(to router: Router<HarkRequestContext>) {
+        router.get("/v1/models") { _, _ in JSONBody(ModelList()) }
+        addAudioRoute("/v1/audio/transcriptions", task: .transcribe, to: router)
+        addAudioRoute("/v1/audio/translations", task: .translate, to: router)
+    }
+
+    private func addAudioRoute(_ path: RouterPath, task: TranscriptionTask, to router: Router<HarkRequestContext>) {
         let queue = transcriptions
         let maxUpload = configuration.maxUploadBytes
         let deadline = configuration.uploadDeadline
-        router.get("/v1/models") { _, _ in JSONBody(ModelList()) }
-        router.post("/v1/audio/transcriptions") { request, context -> Response in
+        router.post(path) { request, context -> Response in
             guard let queue else {
                 throw APIError(.serviceUnavailable, "This server has no Whisper model to transcribe with; install it (`make models`) and restart `hark serve`.")
             }
@@ -25,7 +31,7 @@ extension HarkServer {
                 let body = try await request.body.collect(upTo: maxUpload)
                 // Whole or cut short, a body that came after its connection was closed is not transcribed.
                 if timer.expired { throw late }
-                upload = try Upload(body: body, boundary: boundary)
+                upload = try Upload(body: body, boundary: boundary, task: task)
             } catch {
                 await queue.release(reservation)
                 if timer.expired { throw late }
@@ -35,8 +41,8 @@ extension HarkServer {
                 throw error
             }
             let reply = try await queue.transcribe(upload.file, fileExtension: upload.fileExtension, prompt: upload.prompt,
-                                                   reservation: reservation)
-            return upload.format.response(for: reply)
+                                                   language: upload.language, task: task, reservation: reservation)
+            return upload.format.response(for: reply, task: task)
         }
     }
 
@@ -77,10 +83,12 @@ struct Upload {
     var format: ResponseFormat
     /// Text said before (OpenAI's `prompt`, faster-whisper's `initial_prompt`).
     var prompt: String?
+    /// The language spoken, as a code; nil to detect it.
+    var language: String?
     /// Whisper reads at most 223 tokens of it; this many characters is far more than that.
     static let maxPromptCharacters = 4096
 
-    init(body: ByteBuffer, boundary: String) throws {
+    init(body: ByteBuffer, boundary: String, task: TranscriptionTask = .transcribe) throws {
         let form: MultipartBody
         do {
             form = try MultipartBody(Array(buffer: body), boundary: boundary)
@@ -107,8 +115,13 @@ struct Upload {
         guard let format = ResponseFormat(rawValue: formatName) else {
             throw APIError(.badRequest, "response_format '\(formatName)' is not one of json, text, srt, vtt, verbose_json.")
         }
-        if let language = fields["language"]?.lowercased(), !language.isEmpty, !["en", "english"].contains(language) {
-            throw APIError(.badRequest, "This server's model transcribes English only; leave out language or send 'en'.", code: "unsupported_language")
+        // Translations take no language (OpenAI's API has none there): the source is detected.
+        if task == .transcribe, let language = fields["language"]?.trimmingCharacters(in: .whitespaces), !language.isEmpty {
+            guard let code = SpokenLanguage.code(for: language) else {
+                throw APIError(.badRequest, "language '\(language.prefix(40))' is not one Whisper knows; send an ISO-639-1 code such as en, de or fr, or leave it out to detect it.",
+                               code: "unsupported_language")
+            }
+            self.language = code
         }
         // `model` is accepted whatever it names (clients send "whisper-1").
         if let prompt = fields["prompt"]?.trimmingCharacters(in: .whitespacesAndNewlines), !prompt.isEmpty {
@@ -141,7 +154,7 @@ enum ResponseFormat: String {
     case json, text, srt, vtt
     case verboseJSON = "verbose_json"
 
-    func response(for transcript: Transcript) -> Response {
+    func response(for transcript: Transcript, task: TranscriptionTask = .transcribe) -> Response {
         let text = transcript.isSilence ? "" : transcript.text.trimmingCharacters(in: .whitespaces)
         let segments = transcript.isSilence ? [] : transcript.segments
         func plain(_ body: String, _ type: String) -> Response {
@@ -158,9 +171,11 @@ enum ResponseFormat: String {
                 var tokens: [Int] = []; var temperature = 0.0; var avg_logprob = 0.0
                 var compression_ratio = 0.0; var no_speech_prob: Double
             }
-            struct Verbose: Encodable { var task = "transcribe"; var language = "english"; var duration: Double; var text: String; var segments: [Segment] }
+            struct Verbose: Encodable { var task: String; var language: String; var duration: Double; var text: String; var segments: [Segment] }
             let noSpeech = transcript.noSpeechProbability
-            let verbose = Verbose(duration: segments.map(\.end).max() ?? 0, text: text,
+            // OpenAI names the language spoken ("german"), for translations too.
+            let verbose = Verbose(task: task.rawValue, language: SpokenLanguage.name(of: transcript.language ?? "en"),
+                                  duration: segments.map(\.end).max() ?? 0, text: text,
                                   segments: segments.enumerated().map { Segment(id: $0, start: $1.start, end: $1.end, text: $1.text, no_speech_prob: noSpeech) })
             return plain(Self.encode(verbose), "application/json")
         }

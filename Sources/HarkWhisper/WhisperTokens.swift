@@ -64,6 +64,12 @@ public struct WhisperTokens: Sendable {
         pieces = lines.map { line in line.unicodeScalars.compactMap { decoder[$0] } }
     }
 
+    /// Whether the model in `directory` is multilingual (by its vocabulary's size); nil when its
+    /// vocabulary cannot be read.
+    public static func isMultilingual(directory: URL) -> Bool? {
+        (try? vocabulary(in: directory)).map { $0.0.count >= 51865 }
+    }
+
     /// The tokens by id, from `vocabulary.txt` (a token per line) or, where a converter wrote
     /// that instead (CTranslate2 does for vocabularies whose tokens hold line breaks), from
     /// `vocabulary.json` (a JSON array of the tokens), and the file's path.

@@ -73,7 +73,7 @@ struct EventPrinter {
             drawStatus(force: true)
         case .transcriptionComplete(let e):
             if partial?.segmentID == e.segmentID { partial = nil }
-            emit("#\(e.segmentID) » \(e.text.isEmpty ? "(no speech)" : e.text)")
+            emit("#\(e.segmentID) » \(e.text.isEmpty ? "(no speech)" : languageMark(e.language) + e.text)")
         case .transcriptionFailed(let e):
             if partial?.segmentID == e.segmentID { partial = nil }
             emit("warning: segment #\(e.segmentID) was not transcribed: \(e.reason)")

@@ -14,11 +14,31 @@ struct ModelOptions: ParsableArguments {
     var model: String?
 
     @Option(help: ArgumentHelp("""
+        The language spoken: auto (detected, per file or utterance) or a code such as en, de, fr. \
+        Default: $HARK_LANGUAGE, else the settings file's, else auto. English-only models (tiny.en) \
+        take English only.
+        """, valueName: "auto|CODE"))
+    var language: String?
+
+    @Option(help: ArgumentHelp("transcribe (text in the language spoken) or translate (into English; multilingual models).",
+                               valueName: "TASK"))
+    var task: TranscriptionTask = .transcribe
+
+    @Option(help: ArgumentHelp("""
         How Whisper computes: auto (the fastest type this CPU runs accurately for the beam size: \
         int8 with beam search, bfloat16 greedy, where the CPU has them), float32 (the same tokens \
         as faster-whisper's float32), int8 or bfloat16.
         """, valueName: "TYPE"))
     var computeType: ComputeType = .auto
+
+    /// The language to transcribe as: nil to detect it.
+    var spokenLanguage: String? {
+        let environment = ProcessInfo.processInfo.environment
+        let chosen = language ?? environment["HARK_LANGUAGE"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? (try? HarkSettings.load())?.language
+        guard let chosen, chosen.lowercased() != "auto" else { return nil }
+        return SpokenLanguage.code(for: chosen) ?? chosen.lowercased()
+    }
 
     /// The model folder: `--model`, else the default model's (see `ModelChoice`).
     var directory: URL {
@@ -30,11 +50,15 @@ struct ModelOptions: ParsableArguments {
     /// starts, saying what to do; the default model missing is left to each command (a server
     /// runs without one).
     func validate() throws {
-        guard model != nil || ProcessInfo.processInfo.environment["HARK_MODEL"] != nil else {
-            _ = try Self.choice { try ModelChoice.directory(for: nil) }
-            return
+        let folder = model != nil || ProcessInfo.processInfo.environment["HARK_MODEL"] != nil
+            ? try Self.choice { try ModelChoice.installedDirectory(for: model) }
+            : try Self.choice { try ModelChoice.directory(for: nil) }
+        if let language = spokenLanguage, SpokenLanguage.code(for: language) == nil {
+            throw ValidationError("Whisper knows no language '\(language)'; give a code such as en, de or fr, or auto to detect it.")
         }
-        _ = try Self.choice { try ModelChoice.installedDirectory(for: model) }
+        if WhisperTokens.isMultilingual(directory: folder) == false, (spokenLanguage ?? "en") != "en" || task == .translate {
+            throw ValidationError("The model in '\(folder.path)' is English-only: it neither transcribes '\(spokenLanguage ?? "en")' nor translates. Use a multilingual one: `hark models install base`, then --model base.")
+        }
     }
 
     private static func choice(_ body: () throws -> URL) throws -> URL {
@@ -48,3 +72,4 @@ struct ModelOptions: ParsableArguments {
 }
 
 extension ComputeType: ExpressibleByArgument {}
+extension TranscriptionTask: ExpressibleByArgument {}

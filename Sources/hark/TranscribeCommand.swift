@@ -17,7 +17,9 @@ struct TranscribeCommand: AsyncParsableCommand {
               hark transcribe --format srt talk.wav > talk.srt
               hark transcribe --beam 5 --format json a.flac b.wav
               hark transcribe --prompt "Hark, Silero, PortAudio." notes.wav
-              hark transcribe --model ~/models/faster-whisper-base.en talk.wav
+              hark transcribe --model base interview-de.wav   language detected (multilingual base)
+              hark transcribe --model base --language fr --task translate cours.flac
+              hark transcribe --model ~/models/faster-whisper-small talk.wav
             """)
 
     @Argument(help: ArgumentHelp("Audio files.", valueName: "FILE"))
@@ -53,13 +55,15 @@ struct TranscribeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         // Timestamps give segment times, and let a window's unfinished words start the next one.
-        let job = FileTranscription(engine: engine, options: .init(beamSize: beam, threads: threads, timestamps: true, prompt: prompt),
+        let options = TranscriptionOptions(beamSize: beam, threads: threads, timestamps: true, prompt: prompt,
+                                           language: model.spokenLanguage, task: model.task)
+        let job = FileTranscription(engine: engine, options: options,
                                     modelsDirectory: models)
         let showProgress = isatty(STDERR_FILENO) == 1
         var failed = false
         for file in files {
             do {
-                let segments = try await job.transcribe(path: file) { fraction in
+                let result = try await job.transcript(path: file) { fraction in
                     guard showProgress else { return }
                     let width = 30, filled = Int(fraction * Double(width))
                     let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
@@ -67,7 +71,7 @@ struct TranscribeCommand: AsyncParsableCommand {
                 }
                 if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
                 if files.count > 1 && format != .json { print("==> \(file) <==") }
-                print(format.render(segments, source: file), terminator: "")
+                print(format.render(result.segments, source: file, language: result.language), terminator: "")
             } catch let error as HarkError {
                 if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
                 FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))

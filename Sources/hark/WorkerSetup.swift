@@ -31,6 +31,9 @@ enum WorkerSetup {
         }
         var configuration = WorkerPoolConfiguration(executable: executablePath(), arguments: [])
         configuration.arguments = ["worker"] + model.workerArguments(beamSize: configuration.options.beamSize)
+        // Every job says it: a set language is kept for every utterance, auto detects each one's.
+        configuration.options.language = model.spokenLanguage
+        configuration.options.task = model.task
         if let workers { configuration.size = workers }
         return configuration
     }

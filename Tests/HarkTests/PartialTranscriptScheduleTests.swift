@@ -192,3 +192,25 @@ import Testing
         #expect(plain.words.isEmpty)
     }
 }
+
+/// A job's prompt, language and task, and a result's language, cross the worker wire; a result
+/// claiming a language that is no language code loses it.
+@Suite struct LanguageWireTests {
+    @Test func languagesTasksAndPromptsCrossTheWire() throws {
+        let options = TranscriptionOptions(beamSize: 5, prompt: "Hark, Silero.", language: "de", task: .translate)
+        let job = WorkerRequest.job(WorkerJobRequest(id: 7, file: "/p.wav", options: options))
+        guard case .job(let decoded)? = WorkerRequest.decode(job.encodedLine()) else { Issue.record("a job"); return }
+        #expect(decoded.options == options)
+        var transcript = Transcript(text: "Guten Morgen", tokens: [], noSpeechProbability: 0.1, averageLogProbability: -0.2,
+                                    isSilence: false, processingTime: 0.2)
+        transcript.language = "de"
+        transcript.languageProbability = 0.97
+        guard case .result(_, let back)? = WorkerReply.decode(WorkerReply.result(id: 7, transcript).encodedLine()) else {
+            Issue.record("a result"); return
+        }
+        #expect(back.language == "de" && back.languageProbability == 0.97)
+        let odd = #"{"type":"result","id":1,"text":"hi","language":"<script>","languageProbability":7}"#
+        guard case .result(_, let dropped)? = WorkerReply.decode(odd) else { Issue.record("a result"); return }
+        #expect(dropped.language == nil && dropped.languageProbability == nil)
+    }
+}

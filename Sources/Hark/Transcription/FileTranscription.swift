@@ -59,20 +59,45 @@ public struct FileTranscription: Sendable {
 
     /// Transcribes `path`, reporting progress (0…1) after each piece.
     public func transcribe(path: String, progress: (@Sendable (Double) -> Void)? = nil) async throws -> [TranscriptSegment] {
-        let samples = try AudioFile.readSpeech(path: path)
-        guard !samples.isEmpty else { throw HarkError(.unreadableAudio, "'\(path)' holds no audio.") }
-        return try await transcribe(samples: samples, progress: progress)
+        try await transcript(path: path, progress: progress).segments
     }
 
     /// Transcribes 16 kHz mono `samples`, reporting progress (0…1) after each window.
     public func transcribe(samples: [Float], progress: (@Sendable (Double) -> Void)? = nil) async throws -> [TranscriptSegment] {
+        try await transcript(samples: samples, progress: progress).segments
+    }
+
+    /// The whole file's text: its timed segments and its language.
+    public struct Result: Sendable, Hashable {
+        public var segments: [TranscriptSegment]
+        /// As faster-whisper: detected on the first window (unless given) and kept for the rest.
+        public var language: String?
+        public var languageProbability: Double?
+    }
+
+    /// Transcribes `path`, reporting progress (0…1) after each piece.
+    public func transcript(path: String, progress: (@Sendable (Double) -> Void)? = nil) async throws -> Result {
+        let samples = try AudioFile.readSpeech(path: path)
+        guard !samples.isEmpty else { throw HarkError(.unreadableAudio, "'\(path)' holds no audio.") }
+        return try await transcript(samples: samples, progress: progress)
+    }
+
+    /// Transcribes 16 kHz mono `samples`, reporting progress (0…1) after each window.
+    public func transcript(samples: [Float], progress: (@Sendable (Double) -> Void)? = nil) async throws -> Result {
         let speech = try speech(in: samples)
         let first = speech.first?.lowerBound ?? 0
         let total = Double(max(1, (speech.last?.upperBound ?? 0) - first))
         var segments: [TranscriptSegment] = []
         var seek = 0
+        var options = options
+        var result = Result(segments: [], language: options.language)
         while let window = Self.window(from: seek, speech: speech) {
             let transcript = try await engine.transcribe(Array(samples[window]), options: options)
+            if options.language == nil, let language = transcript.language {
+                options.language = language
+                result.language = language
+                result.languageProbability = transcript.languageProbability
+            }
             let offset = Double(window.lowerBound) / Double(Self.sampleRate)
             var covered: Int?
             if !transcript.isSilence {
@@ -83,6 +108,7 @@ public struct FileTranscription: Sendable {
             seek = Self.nextSeek(after: window, covered: covered, speech: speech)
             progress?(min(1, Double(seek - first) / total))
         }
-        return segments
+        result.segments = segments
+        return result
     }
 }

@@ -4,7 +4,8 @@ import Foundation
 public enum TranscriptFormat: String, Sendable, CaseIterable, Codable {
     case txt, srt, vtt, json
 
-    public func render(_ segments: [TranscriptSegment], source: String? = nil) -> String {
+    /// `language` (a code, "de") goes into json, the one format with room for it.
+    public func render(_ segments: [TranscriptSegment], source: String? = nil, language: String? = nil) -> String {
         let spoken = segments.filter { !$0.text.isEmpty }
         switch self {
         case .txt:
@@ -16,8 +17,8 @@ public enum TranscriptFormat: String, Sendable, CaseIterable, Codable {
         case .vtt:
             return "WEBVTT\n\n" + spoken.map { s in "\(Self.clock(s.start, ".")) --> \(Self.clock(s.end, "."))\n\(s.text)\n\n" }.joined()
         case .json:
-            struct Document: Encodable { var source: String?; var text: String; var segments: [TranscriptSegment] }
-            let document = Document(source: source, text: spoken.map(\.text).joined(separator: " "), segments: spoken)
+            struct Document: Encodable { var source: String?; var language: String?; var text: String; var segments: [TranscriptSegment] }
+            let document = Document(source: source, language: language, text: spoken.map(\.text).joined(separator: " "), segments: spoken)
             return JSON.string(document) + "\n"
         }
     }

@@ -176,9 +176,11 @@ struct SessionTranscriptionStateMachine {
         case .transcribed(let transcript):
             let text = transcript.isSilence ? "" : transcript.text
             let latency = tracked[id].map { (now - $0.queuedAt).inSeconds }
-            actions = [.write(TranscriptionRecord(state: .done, attempts: job.attempts + 1, text: text, segments: transcript.segments), segment: id),
+            let record = TranscriptionRecord(state: .done, attempts: job.attempts + 1, text: text, segments: transcript.segments,
+                                             language: transcript.language, languageProbability: transcript.languageProbability)
+            actions = [.write(record, segment: id),
                        .writeTranscripts,
-                       .publish(.transcriptionComplete(.init(segmentID: id, text: text, latency: latency)))]
+                       .publish(.transcriptionComplete(.init(segmentID: id, text: text, latency: latency, language: transcript.language)))]
         case .unavailable(let reason):
             return retryLater(job, reason: reason)
         case .interrupted:

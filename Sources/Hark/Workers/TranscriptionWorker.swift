@@ -95,9 +95,12 @@ public enum TranscriptionWorker {
         var pieceOptions = options
         pieceOptions.timestamps = true
         let whole = FileTranscription(engine: engine, options: pieceOptions, modelsDirectory: modelsDirectory)
-        let segments = try await whole.transcribe(samples: samples)
-        let text = segments.map { $0.text.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
-        return Transcript(text: text, tokens: [], noSpeechProbability: 0, averageLogProbability: 0,
-                          isSilence: segments.isEmpty, processingTime: 0, segments: segments)
+        let result = try await whole.transcript(samples: samples)
+        let text = result.segments.map { $0.text.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        var transcript = Transcript(text: text, tokens: [], noSpeechProbability: 0, averageLogProbability: 0,
+                                    isSilence: result.segments.isEmpty, processingTime: 0, segments: result.segments)
+        transcript.language = result.language
+        transcript.languageProbability = result.languageProbability
+        return transcript
     }
 }

@@ -5,11 +5,12 @@ import HarkCore
 /// per line ("\n" only; see `LineFramer`) on the worker's stdin (requests) and stdout (replies).
 ///
 /// worker → `{"type":"ready","version":2}` once its model is loaded, or `{"type":"fatal","error":…}` and exit;
-/// recorder → `{"type":"job","id":…,"file":…,"beamSize":…,"timestamps":…,"maxSeconds":…,"prefix":[…]}`, one at a time;
+/// recorder → `{"type":"job","id":…,"file":…,"beamSize":…,"timestamps":…,"maxSeconds":…,"prefix":[…],"prompt":…,"language":…,"task":…}`, one at a time;
 /// recorder → `{"type":"cancel","id":…}` (version 2) while that job runs: the worker stops it early
 /// and answers `error` with code `cancelled`; a cancel for any other id is ignored;
-/// worker → `{"type":"result","id":…,"text":…,"segments":[…],"words":[…],…}` or `{"type":"error","id":…,"error":…}`.
-/// Fields a side does not know are ignored, so `prefix` and `words` need no new version.
+/// worker → `{"type":"result","id":…,"text":…,"segments":[…],"words":[…],"language":…,…}` or `{"type":"error","id":…,"error":…}`.
+/// Fields a side does not know are ignored, so `prefix`, `prompt`, `language`, `task` and `words`
+/// need no new version.
 public enum WorkerProtocol {
     public static let version = 2
 }
@@ -28,6 +29,9 @@ public enum WorkerRequest: Sendable, Hashable {
             wire.timestamps = job.options.timestamps
             wire.maxSeconds = job.maxSeconds
             wire.prefix = job.options.prefix.isEmpty ? nil : job.options.prefix
+            wire.prompt = job.options.prompt
+            wire.language = job.options.language
+            wire.task = job.options.task
             return wire.encodedLine()
         case .cancel(let id):
             return WireMessage(type: .cancel, id: id).encodedLine()
@@ -43,7 +47,8 @@ public enum WorkerRequest: Sendable, Hashable {
             guard let file = wire.file else { return nil }
             let beam = min(max(wire.beamSize ?? 1, 1), WorkerJobRequest.maxBeamSize)
             let limit = wire.maxSeconds.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
-            let options = TranscriptionOptions(beamSize: beam, timestamps: wire.timestamps ?? false, prefix: wire.prefix ?? [])
+            let options = TranscriptionOptions(beamSize: beam, timestamps: wire.timestamps ?? false, prefix: wire.prefix ?? [],
+                                               prompt: wire.prompt, language: wire.language, task: wire.task)
             return .job(WorkerJobRequest(id: id, file: file, options: options, maxSeconds: limit))
         default: return nil
         }
@@ -98,6 +103,8 @@ public enum WorkerReply: Sendable, Hashable {
             wire.isSilence = transcript.isSilence
             wire.processingTime = transcript.processingTime
             wire.words = transcript.words.isEmpty ? nil : transcript.words
+            wire.language = transcript.language
+            wire.languageProbability = transcript.languageProbability
             return wire.encodedLine()
         case .failure(let id, let error):
             var wire = WireMessage(type: .error, id: id)
@@ -117,6 +124,8 @@ public enum WorkerReply: Sendable, Hashable {
                                         averageLogProbability: wire.averageLogProbability ?? 0, isSilence: wire.isSilence ?? false,
                                         processingTime: wire.processingTime ?? 0, segments: wire.segments ?? [])
             transcript.words = wire.words ?? []
+            transcript.language = wire.language
+            transcript.languageProbability = wire.languageProbability
             return .result(id: id, transcript.validated())
         case .error:
             return .failure(id: wire.id, wire.error?.harkError ?? HarkError(.internalFailure, "the worker failed"))
@@ -155,6 +164,10 @@ private struct WireMessage: Codable {
     var isSilence: Bool?
     var processingTime: Double?
     var words: [TranscriptWord]?
+    var prompt: String?
+    var language: String?
+    var languageProbability: Double?
+    var task: TranscriptionTask?
     var error: Failure?
 
     init(type: Kind, id: Int? = nil) {

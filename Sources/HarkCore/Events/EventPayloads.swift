@@ -133,11 +133,14 @@ public struct TranscriptionComplete: Sendable, Hashable, Codable {
     public var text: String
     /// Seconds from the end of the utterance's speech to this result.
     public var latency: Double?
+    /// The language the text is in ("en", "de"), where the engine says.
+    public var language: String?
 
-    public init(segmentID: Int, text: String, latency: Double?) {
+    public init(segmentID: Int, text: String, latency: Double?, language: String? = nil) {
         self.segmentID = segmentID
         self.text = text
         self.latency = latency
+        self.language = language
     }
 }
 

@@ -45,13 +45,19 @@ public struct TranscriptionRecord: Sendable, Hashable, Codable {
     public var error: String?
     /// Timed pieces of the text, in seconds from the start of the segment's file.
     public var segments: [TranscriptSegment]?
+    /// The language it was transcribed as ("en", "de"), and how sure detection was (nil when the
+    /// language was given).
+    public var language: String?
+    public var languageProbability: Double?
 
     public init(state: State, attempts: Int = 0, text: String? = nil, error: String? = nil,
-                segments: [TranscriptSegment]? = nil) {
+                segments: [TranscriptSegment]? = nil, language: String? = nil, languageProbability: Double? = nil) {
         self.state = state
         self.attempts = attempts
         self.text = text
         self.error = error
         self.segments = segments
+        self.language = language
+        self.languageProbability = languageProbability
     }
 }

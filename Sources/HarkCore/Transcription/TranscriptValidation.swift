@@ -33,6 +33,11 @@ extension Transcript {
                    processingTime: TranscriptLimits.seconds(processingTime),
                    segments: segments.map { $0.validated() })
         safe.words = words
+        // A language is a short code ("de", "haw"); anything else from another program is dropped.
+        if let language, (2...3).contains(language.count), language.allSatisfy({ $0.isASCII && $0.isLowercase }) {
+            safe.language = language
+            safe.languageProbability = languageProbability.map { TranscriptLimits.clamp($0, to: 0...1) }
+        }
         return safe
     }
 }
