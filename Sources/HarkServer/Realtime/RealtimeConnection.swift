@@ -208,6 +208,8 @@ actor RealtimeConnection {
         configuration.transcription?.size = 1
         // The session's prompt conditions every utterance (faster-whisper's initial_prompt).
         configuration.transcription?.options.prompt = config.prompt.isEmpty ? nil : String(config.prompt.suffix(Upload.maxPromptCharacters))
+        // A set language is kept for every utterance; without one, each is detected.
+        configuration.transcription?.options.language = config.language
         if configuration.partialTranscripts == nil { configuration.partialTranscripts = .init() }
         configuration.finishesEarlierSessions = false
         configuration.transcriptionDrainTime = save ? hub.limits.drainTime : .seconds(1)

@@ -56,7 +56,14 @@ struct RealtimeSessionConfig: Sendable, Equatable {
             throw .invalid("Transcription cannot be turned off in a transcription session.", param: "session.audio.input.transcription")
         }
         if let model = transcription["model"] as? String { self.model = model }
-        if transcription.keys.contains("language") { language = (transcription["language"] as? String).flatMap { $0.isEmpty ? nil : $0 } }
+        if transcription.keys.contains("language") {
+            let given = (transcription["language"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+            if let given, SpokenLanguage.code(for: given) == nil {
+                throw .invalid("language '\(given.prefix(40))' is not one Whisper knows; send an ISO-639-1 code such as en, de or fr, or null to detect it.",
+                               param: "session.audio.input.transcription.language")
+            }
+            language = given.flatMap(SpokenLanguage.code(for:))
+        }
         if let prompt = transcription["prompt"] as? String { self.prompt = prompt }
     }
 
