@@ -3,7 +3,7 @@ SWIFT ?= swift
 TSAN_SCRATCH := .build-tsan
 space := $(subst ,, )
 
-.PHONY: test-env bench-realtime deps models build release demo test test-unit test-tsan fuzz fuzz-smoke bench bench-serve bench-latency bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
+.PHONY: test-env bench-realtime bench-whisper-base deps models build release demo test test-unit test-tsan fuzz fuzz-smoke bench bench-serve bench-latency bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
 
 deps:            ## Debian packages Hark builds and tests against
 	scripts/install-deps.sh
@@ -109,8 +109,10 @@ whisper-reference: reference-env models  ## regenerate Tests/Fixtures/whisper (f
 	$(REF_PY) scripts/make-long-reference.py
 	$(REF_PY) scripts/make-prompt-reference.py
 	$(REF_PY) scripts/make-language-reference.py
+	$(REF_PY) scripts/make-word-reference.py
 
 WHISPER_MODEL = $${HARK_MODELS_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/hark/models}/whisper-tiny.en
+BASE_MODEL = $${HARK_MODELS_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/hark/models}/whisper-base
 WHISPER_FILES := .build/bench/beckett.wav .build/bench/endgame_nagg_nell.wav Tests/Fixtures/speech.wav
 
 bench-whisper: reference-env models  ## Whisper: Hark's compute types vs faster-whisper float32/int8 (time, accuracy, whole process, worker job), same run
@@ -136,6 +138,16 @@ bench-whisper: reference-env models  ## Whisper: Hark's compute types vs faster-
 	@echo "== a 3 s utterance through a hark worker, end to end"
 	python3 scripts/probe-worker-job.py .build/release/hark .build/bench/beckett-3s.wav 1
 	python3 scripts/probe-worker-job.py .build/release/hark .build/bench/beckett-3s.wav 5
+
+bench-whisper-base: reference-env models  ## Whisper base (multilingual): Hark's compute types vs faster-whisper float32/int8, beam 1 and 5, 2 threads, same run
+	$(SWIFT) build -c release --product hark-benchmarks
+	mkdir -p .build/bench
+	for f in beckett endgame_nagg_nell; do sox Tests/Fixtures/vad/$$f.flac -b 16 .build/bench/$$f.wav; done
+	rm -f .build/bench/whisper-base.jsonl
+	for beam in 1 5; do \
+		for type in float32 int8; do $(REF_PY) scripts/bench-whisper-fw.py 2 $$beam $$type $(BASE_MODEL) $(WHISPER_FILES) >> .build/bench/whisper-base.jsonl; done; \
+		for type in float32 int8 bfloat16; do $(BENCH) whisper 2 $$beam $(BASE_MODEL) $(WHISPER_FILES) --compute-type $$type >> .build/bench/whisper-base.jsonl; done; done
+	python3 scripts/compare-bench.py .build/bench/whisper-base.jsonl
 
 LATENCY_SECONDS ?= 172
 LATENCY_BEAM ?= 5

@@ -21,6 +21,8 @@ enum WERBenchmark {
         var options = WhisperOptions()
         options.threads = 2
         options.beamSize = beam
+        // As the faster-whisper side: English given, no detection (a multilingual model would detect).
+        options.language = "en"
         for entry in set.entries {
             let samples = try AudioFile.readSpeech(path: entry.file)
             let start = monotonicNanoseconds()

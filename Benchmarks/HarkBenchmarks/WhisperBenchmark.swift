@@ -15,6 +15,8 @@ enum WhisperBenchmark {
         var options = WhisperOptions()
         options.threads = threads
         options.beamSize = beam
+        // As the faster-whisper side: English given, no detection (a multilingual model would detect).
+        options.language = "en"
         for file in files {
             let (samples, format) = try AudioFile.read(path: file)
             precondition(format.sampleRate == 16_000 && format.channels == 1, "\(file) must be 16 kHz mono")

@@ -25,6 +25,8 @@ struct WhisperDecoder {
     private let scratch: ThreadScratch
     private(set) var count = 1
     private(set) var position = 0
+    /// Records the alignment heads' attention at each step (word timing); nil while decoding.
+    var recorder: AttentionRecorder?
 
     /// One hypothesis, before the prompt; room for `capacity`.
     init(model: WhisperModel, encoded: [Float], threads: Int, capacity: Int = 1) {
@@ -153,6 +155,7 @@ struct WhisperDecoder {
                 // Cross-attention: all hypotheses' queries against the encoder's frames at once.
                 Kernels.layerNorm(x, rows: b, layer.crossNorm, into: n)
                 Kernels.linear(n, rows: b, layer.crossQuery, into: qkv, threads: threads, scratch: scratch)   // b × d, rows d apart
+                recorder?.record(layer: index, query: qkv)
                 cross[index].attend(qkv, rows: b, frames: frames, heads: heads, headSize: headSize, alpha: scale,
                                     into: out, parts: parts, scores: s, scratch: scratch)
                 Kernels.linear(out, rows: b, layer.crossOut, into: x, accumulate: true, threads: threads, scratch: scratch)
@@ -222,6 +225,52 @@ private struct CrossAttention {
                         BLAS.gemm(m: b, n: headSize, k: frames, a: s, lda: frames, b: values, ldb: 2 * d,
                                   c: out + head * headSize, ldc: d)
                     }
+                }
+            }
+        }
+    }
+}
+
+/// The cross-attention logits (scaled query · key) of chosen heads over the first `frames`
+/// encoder frames, one row per decoder step, for one hypothesis. Its own float32 keys, whatever
+/// the model computes in: word timing reads the attention, which packed kernels never write out.
+final class AttentionRecorder {
+    let heads: [(layer: Int, head: Int)]
+    let frames: Int
+    private let d: Int, headSize: Int, scale: Float
+    private var keys: [Int: [Float]] = [:]       // layer → encoder frames × 2d (keys, then values)
+    /// Per head, steps × frames.
+    private(set) var logits: [[Float]]
+
+    init(model: WhisperModel, encoded: [Float], heads: [(layer: Int, head: Int)], frames: Int, threads: Int) {
+        d = model.dModel
+        headSize = d / model.heads
+        scale = 1 / Float(headSize).squareRoot()
+        let all = encoded.count / d
+        self.heads = heads.filter { $0.layer < model.decoderLayers.count && $0.head < model.heads }
+        self.frames = max(1, min(frames, all))
+        logits = Array(repeating: [], count: self.heads.count)
+        for layer in Set(self.heads.map(\.layer)) {
+            var kv = [Float](repeating: 0, count: all * 2 * d)
+            encoded.withUnsafeBufferPointer { e in
+                kv.withUnsafeMutableBufferPointer { kv in
+                    Kernels.linear(e.baseAddress!, rows: all, model.decoderLayers[layer].crossKV, into: kv.baseAddress!, threads: threads)
+                }
+            }
+            keys[layer] = kv
+        }
+    }
+
+    func record(layer: Int, query: UnsafePointer<Float>) {
+        guard let kv = keys[layer] else { return }
+        for (index, chosen) in heads.enumerated() where chosen.layer == layer {
+            let q = query + chosen.head * headSize
+            kv.withUnsafeBufferPointer { kv in
+                for frame in 0..<frames {
+                    let k = kv.baseAddress! + frame * 2 * d + chosen.head * headSize
+                    var dot: Float = 0
+                    for i in 0..<headSize { dot += q[i] * k[i] }
+                    logits[index].append(dot * scale)
                 }
             }
         }

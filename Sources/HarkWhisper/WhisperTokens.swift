@@ -20,6 +20,9 @@ public struct WhisperTokens: Sendable {
     /// A multilingual model's language tokens by code ("en", "de", …), in the model's order
     /// (config `lang_ids`); empty for English-only models.
     public let languages: [(code: String, token: Int)]
+    /// The decoder's (layer, head) pairs whose cross-attention follows the speech in time
+    /// (config `alignment_heads`): what word timing reads.
+    let alignmentHeads: [(layer: Int, head: Int)]
     /// Suppressed at every step (config `suppress_ids`), and at the first step only.
     let suppressed: [Int]
     let suppressedAtBegin: [Int]
@@ -48,7 +51,7 @@ public struct WhisperTokens: Sendable {
         translate = isMultilingual ? index["<|translate|>"] : nil
 
         let configPath = directory.appendingPathComponent("config.json")
-        struct Config: Decodable { var suppress_ids: [Int]?; var suppress_ids_begin: [Int]?; var lang_ids: [Int]? }
+        struct Config: Decodable { var suppress_ids: [Int]?; var suppress_ids_begin: [Int]?; var lang_ids: [Int]?; var alignment_heads: [[Int]]? }
         let config = (try? Data(contentsOf: configPath)).flatMap { try? JSONDecoder().decode(Config.self, from: $0) }
         // Without `lang_ids`, the tokens between start-of-transcript and translate are the languages.
         let first = startOfTranscript + 1
@@ -57,6 +60,7 @@ public struct WhisperTokens: Sendable {
             guard id >= 0, id < lines.count, lines[id].hasPrefix("<|"), lines[id].hasSuffix("|>") else { return nil }
             return (String(lines[id].dropFirst(2).dropLast(2)), id)
         } : []
+        alignmentHeads = (config?.alignment_heads ?? []).compactMap { $0.count == 2 && $0[0] >= 0 && $0[1] >= 0 ? ($0[0], $0[1]) : nil }
         suppressed = (config?.suppress_ids ?? []).filter { $0 >= 0 && $0 < vocabularySize }
         suppressedAtBegin = (config?.suppress_ids_begin ?? [220, endOfText]).filter { $0 >= 0 && $0 < vocabularySize }
 
@@ -134,6 +138,47 @@ public struct WhisperTokens: Sendable {
             group.append(token)
         }
         close()
+        return words
+    }
+
+    /// Tokens split into words as Whisper's word timing splits them: a piece that starts with a
+    /// space, is punctuation, or is a special token starts a new word (punctuation is merged back
+    /// later); languages written without spaces split at every whole character instead. Pieces
+    /// end where their bytes are whole UTF-8.
+    func timingWords(_ tokens: [Int], language: String?) -> [(text: String, tokens: [Int])] {
+        var pieces: [(text: String, tokens: [Int])] = []
+        var bytes: [UInt8] = [], group: [Int] = []
+        for token in tokens {
+            group.append(token)
+            if token >= endOfText || token < 0 || token >= self.pieces.count {
+                pieces.append(("<|special|>", group))
+                bytes = []
+                group = []
+                continue
+            }
+            bytes += self.pieces[token]
+            if let text = String(validating: bytes, as: UTF8.self) {
+                pieces.append((text, group))
+                bytes = []
+                group = []
+            }
+        }
+        if !group.isEmpty { pieces.append((String(decoding: bytes, as: UTF8.self), group)) }
+        if let language, ["zh", "ja", "th", "lo", "my", "yue"].contains(language) { return pieces }
+        // Python's `piece.strip() in string.punctuation`: a run of that string (or nothing).
+        let punctuation = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"
+        var words: [(text: String, tokens: [Int])] = []
+        for piece in pieces {
+            let special = piece.tokens[0] >= endOfText
+            let stripped = piece.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let isPunctuation = stripped.isEmpty || punctuation.contains(stripped)
+            if special || piece.text.hasPrefix(" ") || isPunctuation || words.isEmpty {
+                words.append(piece)
+            } else {
+                words[words.count - 1].text += piece.text
+                words[words.count - 1].tokens += piece.tokens
+            }
+        }
         return words
     }
 

@@ -24,6 +24,8 @@ public struct WhisperOptions: Sendable, Hashable {
     public var language: String?
     /// Translate into English instead of transcribing (multilingual models).
     public var translate = false
+    /// Time every word (faster-whisper's `word_timestamps`): segments get `words`.
+    public var wordTimestamps = false
     public init() {}
 
     /// The most prefix tokens a window takes: half the decoder's positions, the rest left to decode.
@@ -125,8 +127,24 @@ public struct WhisperTranscriber: Sendable {
         if !options.timestamps && !result.text.isEmpty {
             result.segments = [TranscriptSegment(start: 0, end: duration, text: result.text)]
         }
+        if options.wordTimestamps && !result.isSilence && !result.text.isEmpty {
+            let content = min(LogMelSpectrogram.windowFrames, frames - 1)
+            let text = result.tokens.filter { $0 < model.tokens.endOfText }
+            // faster-whisper's segment without timestamps spans the window's content frames.
+            var groups: [(segment: TranscriptSegment, tokens: Int)] = options.timestamps
+                ? segmentTokens(of: result.tokens).map { ($0.segment, $0.tokens.count) }
+                : [(TranscriptSegment(start: 0, end: Double(content) / 100, text: result.text), text.count)]
+            let words = WordTiming(model: model, threads: threads)
+                .words(encoded: encoded, text: text, startSequence: model.tokens.prompt(timestamps: true, language: language, translating: options.translate),
+                       frames: content, language: language)
+            _ = WordTiming.finish(words, segments: &groups, offset: 0, lastSpeech: 0)
+            result.segments = groups.map(\.segment).filter { !$0.text.isEmpty }
+        }
         result.segments = result.segments.map {
-            TranscriptSegment(start: min($0.start, duration), end: min($0.end, duration), text: $0.text)
+            var segment = $0
+            segment.start = min($0.start, duration)
+            segment.end = min($0.end, duration)
+            return segment
         }
         return result
     }
@@ -222,26 +240,31 @@ public struct WhisperTranscriber: Sendable {
 
     /// Text between pairs of timestamp tokens; text left open runs to the window's end (30 s).
     private func segments(of tokens: [Int]) -> [TranscriptSegment] {
+        segmentTokens(of: tokens).map(\.segment).filter { !$0.text.isEmpty }
+    }
+
+    /// Timed segments with their text tokens, blank ones too (word timing counts their tokens).
+    private func segmentTokens(of tokens: [Int]) -> [(segment: TranscriptSegment, tokens: [Int])] {
         let t = model.tokens
-        var result: [TranscriptSegment] = []
+        var result: [(segment: TranscriptSegment, tokens: [Int])] = []
         var start: Double?, text: [Int] = []
         for token in tokens {
             if token >= t.timestampBegin {
                 let time = Double(token - t.timestampBegin) * 0.02
                 if let open = start, !text.isEmpty {
-                    result.append(TranscriptSegment(start: open, end: time, text: t.text(text).trimmingCharacters(in: .whitespaces)))
+                    result.append((TranscriptSegment(start: open, end: time, text: t.text(text).trimmingCharacters(in: .whitespaces)), text))
                     text = []
                     start = nil
                 } else {
                     start = time
                 }
             } else if token < t.endOfText {
-                if start == nil { start = result.last?.end ?? 0 }
+                if start == nil { start = result.last?.segment.end ?? 0 }
                 text.append(token)
             }
         }
-        if !text.isEmpty { result.append(TranscriptSegment(start: start ?? 0, end: 30, text: t.text(text).trimmingCharacters(in: .whitespaces))) }
-        return result.filter { !$0.text.isEmpty }
+        if !text.isEmpty { result.append((TranscriptSegment(start: start ?? 0, end: 30, text: t.text(text).trimmingCharacters(in: .whitespaces)), text)) }
+        return result
     }
 
     /// Beam search as CTranslate2 runs it for faster-whisper: 2 × size candidates per step from

@@ -59,10 +59,7 @@ extension SessionManifest {
             let pieces = (t.segments ?? []).isEmpty
                 ? (t.text.map { $0.isEmpty ? [] : [TranscriptSegment(start: 0, end: segment.duration, text: $0)] } ?? [])
                 : t.segments!
-            return pieces.map { piece in
-                (segment.id, TranscriptSegment(start: segment.audioStart + piece.start,
-                                               end: segment.audioStart + min(piece.end, segment.duration), text: piece.text))
-            }
+            return pieces.map { piece in (segment.id, piece.shifted(by: segment.audioStart, endingBy: segment.duration)) }
         }
     }
 }

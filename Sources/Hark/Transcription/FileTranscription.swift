@@ -101,7 +101,7 @@ public struct FileTranscription: Sendable {
             let offset = Double(window.lowerBound) / Double(Self.sampleRate)
             var covered: Int?
             if !transcript.isSilence {
-                let timed = transcript.segments.map { TranscriptSegment(start: $0.start + offset, end: $0.end + offset, text: $0.text) }
+                let timed = transcript.segments.map { $0.shifted(by: offset) }
                 segments += timed
                 covered = timed.last.map { Int(($0.end * Double(Self.sampleRate)).rounded()) }
             }

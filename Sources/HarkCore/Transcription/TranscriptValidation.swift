@@ -18,7 +18,12 @@ extension TranscriptSegment {
     /// Times finite, within `0...TranscriptLimits.maxSeconds`, and `end >= start`.
     public func validated() -> TranscriptSegment {
         let start = TranscriptLimits.seconds(start)
-        return TranscriptSegment(start: start, end: max(start, TranscriptLimits.seconds(end)), text: text)
+        let words = words?.map { word in
+            let start = TranscriptLimits.seconds(word.start)
+            return TimedWord(word: word.word, start: start, end: max(start, TranscriptLimits.seconds(word.end)),
+                             probability: TranscriptLimits.clamp(word.probability, to: 0...1))
+        }
+        return TranscriptSegment(start: start, end: max(start, TranscriptLimits.seconds(end)), text: text, words: words)
     }
 }
 

@@ -22,6 +22,8 @@ public struct TranscriptionOptions: Sendable, Hashable, Codable {
     public var language: String?
     /// Transcribe (nil too) or translate into English.
     public var task: TranscriptionTask?
+    /// Time every word (faster-whisper's `word_timestamps`); nil or false: segments only.
+    public var wordTimestamps: Bool?
 
     public init(beamSize: Int = 1, threads: Int? = nil, timestamps: Bool = false, prefix: [Int] = [], prompt: String? = nil,
                 language: String? = nil, task: TranscriptionTask? = nil) {
@@ -78,10 +80,37 @@ public struct TranscriptSegment: Sendable, Hashable, Codable {
     public var start: Double
     public var end: Double
     public var text: String
-    public init(start: Double, end: Double, text: String) {
+    /// Its words with their times, when they were asked for (`TranscriptionOptions.wordTimestamps`).
+    public var words: [TimedWord]?
+
+    public init(start: Double, end: Double, text: String, words: [TimedWord]? = nil) {
         self.start = start
         self.end = end
         self.text = text
+        self.words = words
+    }
+
+    /// The same piece `seconds` later (its words too), its end at most `limit` after the shift.
+    public func shifted(by seconds: Double, endingBy limit: Double = .infinity) -> TranscriptSegment {
+        TranscriptSegment(start: start + seconds, end: seconds + min(end, limit), text: text,
+                          words: words?.map { TimedWord(word: $0.word, start: $0.start + seconds, end: $0.end + seconds, probability: $0.probability) })
+    }
+}
+
+/// A word with its time in the audio (seconds, as its segment's) and the model's probability
+/// of it, as faster-whisper's `word_timestamps` gives them: the text keeps its leading space and
+/// the punctuation around it.
+public struct TimedWord: Sendable, Hashable, Codable {
+    public var word: String
+    public var start: Double
+    public var end: Double
+    public var probability: Double
+
+    public init(word: String, start: Double, end: Double, probability: Double) {
+        self.word = word
+        self.start = start
+        self.end = end
+        self.probability = probability
     }
 }
 
