@@ -60,7 +60,7 @@ actor TranscriptionQueue {
 
     /// Transcribes `audio` (any file libsndfile reads) for a reservation, which it releases.
     func transcribe(_ audio: [UInt8], fileExtension: String, prompt: String? = nil, language: String? = nil,
-                    task: TranscriptionTask = .transcribe, reservation: Reservation) async throws -> Transcript {
+                    task: TranscriptionTask = .transcribe, wordTimestamps: Bool = false, reservation: Reservation) async throws -> Transcript {
         defer { reserved = max(0, reserved - 1) }
         let file: URL
         do {
@@ -73,11 +73,12 @@ actor TranscriptionQueue {
         let outcome = await withCheckedContinuation { continuation in
             waiting[reservation.id] = continuation
             var options: TranscriptionOptions?
-            if prompt != nil || language != nil || task != .transcribe {
+            if prompt != nil || language != nil || task != .transcribe || wordTimestamps {
                 var asked = pool.configuration.options
                 asked.prompt = prompt ?? asked.prompt
                 asked.language = language ?? asked.language
                 asked.task = task
+                if wordTimestamps { asked.wordTimestamps = true }
                 options = asked
             }
             Task { await submit(WorkerJob(id: reservation.id, file: file.path, options: options)) }

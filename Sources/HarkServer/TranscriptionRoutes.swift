@@ -41,7 +41,8 @@ extension HarkServer {
                 throw error
             }
             let reply = try await queue.transcribe(upload.file, fileExtension: upload.fileExtension, prompt: upload.prompt,
-                                                   language: upload.language, task: task, reservation: reservation)
+                                                   language: upload.language, task: task, wordTimestamps: upload.wordTimestamps,
+                                                   reservation: reservation)
             return upload.format.response(for: reply, task: task)
         }
     }
@@ -85,6 +86,8 @@ struct Upload {
     var prompt: String?
     /// The language spoken, as a code; nil to detect it.
     var language: String?
+    /// `timestamp_granularities[]` holds `word`: verbose_json gets `words`.
+    var wordTimestamps = false
     /// Whisper reads at most 223 tokens of it; this many characters is far more than that.
     static let maxPromptCharacters = 4096
 
@@ -96,6 +99,7 @@ struct Upload {
             throw APIError(.badRequest, "The multipart body could not be read (\(error.reason)); send it as curl -F file=@speech.wav does.")
         }
         var fields: [String: String] = [:]
+        var granularities: [String] = []
         var fileData: [UInt8]?
         var fileName = ""
         for part in form.parts {
@@ -104,6 +108,8 @@ struct Upload {
             if name == "file" {
                 fileData = Array(part.content)
                 fileName = Self.parameter("filename", in: disposition) ?? ""
+            } else if name == "timestamp_granularities[]" || name == "timestamp_granularities" {
+                granularities.append(String(decoding: part.content, as: UTF8.self).trimmingCharacters(in: .whitespaces))
             } else {
                 fields[name] = String(decoding: part.content, as: UTF8.self)
             }
@@ -122,6 +128,13 @@ struct Upload {
                                code: "unsupported_language")
             }
             self.language = code
+        }
+        for granularity in granularities where !["word", "segment"].contains(granularity) {
+            throw APIError(.badRequest, "timestamp_granularities[] '\(granularity.prefix(40))' is not word or segment.", code: "invalid_value")
+        }
+        wordTimestamps = granularities.contains("word")
+        if wordTimestamps && format != .verboseJSON {
+            throw APIError(.badRequest, "timestamp_granularities[] needs response_format verbose_json.", code: "invalid_value")
         }
         // `model` is accepted whatever it names (clients send "whisper-1").
         if let prompt = fields["prompt"]?.trimmingCharacters(in: .whitespacesAndNewlines), !prompt.isEmpty {
@@ -171,12 +184,18 @@ enum ResponseFormat: String {
                 var tokens: [Int] = []; var temperature = 0.0; var avg_logprob = 0.0
                 var compression_ratio = 0.0; var no_speech_prob: Double
             }
-            struct Verbose: Encodable { var task: String; var language: String; var duration: Double; var text: String; var segments: [Segment] }
+            struct Word: Encodable { var word: String; var start: Double; var end: Double }
+            struct Verbose: Encodable {
+                var task: String; var language: String; var duration: Double; var text: String; var segments: [Segment]; var words: [Word]?
+            }
             let noSpeech = transcript.noSpeechProbability
             // OpenAI names the language spoken ("german"), for translations too.
             let verbose = Verbose(task: task.rawValue, language: SpokenLanguage.name(of: transcript.language ?? "en"),
                                   duration: segments.map(\.end).max() ?? 0, text: text,
-                                  segments: segments.enumerated().map { Segment(id: $0, start: $1.start, end: $1.end, text: $1.text, no_speech_prob: noSpeech) })
+                                  segments: segments.enumerated().map { Segment(id: $0, start: $1.start, end: $1.end, text: $1.text, no_speech_prob: noSpeech) },
+                                  words: segments.contains { $0.words != nil }
+                                      ? segments.flatMap { $0.words ?? [] }.map { Word(word: $0.word.trimmingCharacters(in: .whitespaces), start: $0.start, end: $0.end) }
+                                      : nil)
             return plain(Self.encode(verbose), "application/json")
         }
     }

@@ -31,6 +31,7 @@ public actor WhisperEngine: TranscriptionEngine {
         whisper.prefix = options.prefix
         whisper.language = options.language
         whisper.translate = options.task == .translate
+        whisper.wordTimestamps = options.wordTimestamps ?? false
         if let prompt = options.prompt?.trimmingCharacters(in: .whitespacesAndNewlines), !prompt.isEmpty {
             // As faster-whisper encodes `initial_prompt`: with a leading space.
             whisper.previous = try textEncoder().encode(" " + prompt)

@@ -24,6 +24,9 @@ struct ModelOptions: ParsableArguments {
                                valueName: "TASK"))
     var task: TranscriptionTask = .transcribe
 
+    @Flag(help: "Time every word (faster-whisper's word timestamps): json gets words per segment, the manifest stores them.")
+    var wordTimestamps = false
+
     @Option(help: ArgumentHelp("""
         How Whisper computes: auto (the fastest type this CPU runs accurately for the beam size: \
         int8 with beam search, bfloat16 greedy, where the CPU has them), float32 (the same tokens \

@@ -19,6 +19,7 @@ struct TranscribeCommand: AsyncParsableCommand {
               hark transcribe --prompt "Hark, Silero, PortAudio." notes.wav
               hark transcribe --model base interview-de.wav   language detected (multilingual base)
               hark transcribe --model base --language fr --task translate cours.flac
+              hark transcribe --word-timestamps --format srt --words-per-cue 1 song.wav
               hark transcribe --model ~/models/faster-whisper-small talk.wav
             """)
 
@@ -40,7 +41,12 @@ struct TranscribeCommand: AsyncParsableCommand {
                                valueName: "TEXT"))
     var prompt: String?
 
+    @Option(help: ArgumentHelp("With --word-timestamps: srt and vtt cues of at most N words each, timed by their words.", valueName: "N"))
+    var wordsPerCue: Int?
+
     func validate() throws {
+        if let wordsPerCue, wordsPerCue < 1 { throw ValidationError("--words-per-cue must be at least 1.") }
+        if wordsPerCue != nil && !model.wordTimestamps { throw ValidationError("--words-per-cue needs --word-timestamps.") }
         guard (1...16).contains(beam) else { throw ValidationError("--beam must be between 1 and 16.") }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1.") }
     }
@@ -56,7 +62,8 @@ struct TranscribeCommand: AsyncParsableCommand {
         }
         // Timestamps give segment times, and let a window's unfinished words start the next one.
         let options = TranscriptionOptions(beamSize: beam, threads: threads, timestamps: true, prompt: prompt,
-                                           language: model.spokenLanguage, task: model.task)
+                                           language: model.spokenLanguage, task: model.task,
+                                           wordTimestamps: model.wordTimestamps ? true : nil)
         let job = FileTranscription(engine: engine, options: options,
                                     modelsDirectory: models)
         let showProgress = isatty(STDERR_FILENO) == 1
@@ -71,7 +78,7 @@ struct TranscribeCommand: AsyncParsableCommand {
                 }
                 if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
                 if files.count > 1 && format != .json { print("==> \(file) <==") }
-                print(format.render(result.segments, source: file, language: result.language), terminator: "")
+                print(format.render(result.segments, source: file, language: result.language, wordsPerCue: wordsPerCue), terminator: "")
             } catch let error as HarkError {
                 if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[2K".utf8)) }
                 FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))

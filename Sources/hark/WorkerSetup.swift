@@ -34,6 +34,7 @@ enum WorkerSetup {
         // Every job says it: a set language is kept for every utterance, auto detects each one's.
         configuration.options.language = model.spokenLanguage
         configuration.options.task = model.task
+        if model.wordTimestamps { configuration.options.wordTimestamps = true }
         if let workers { configuration.size = workers }
         return configuration
     }

@@ -56,6 +56,28 @@ struct TranscriptionAPITests {
         }
     }
 
+    /// `timestamp_granularities[]=word`: verbose_json's `words`, as OpenAI's API gives them.
+    @Test func wordsAreTimedOnRequest() async throws {
+        let sessions = try ServerFixtures.temporaryFolder("api-words")
+        try await ServerFixtures.withServer(ServerFixtures.configuration(sessions: sessions)) { client in
+            let (headers, body) = ServerFixtures.form(file: speech, fields: ["response_format": "verbose_json", "timestamp_granularities[]": "word"])
+            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: headers, body: body) { response in
+                let object = ServerFixtures.json(response)
+                let words = object["words"] as? [[String: Any]] ?? []
+                #expect(response.status == .ok && words.count >= 25, "\(String(buffer: response.body))")
+                #expect(words.first?["word"] as? String == "The" && (words.first?["end"] as? Double ?? 0) > 0)
+            }
+            let (plain, plainBody) = ServerFixtures.form(file: speech, fields: ["response_format": "verbose_json"])
+            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: plain, body: plainBody) { response in
+                #expect(ServerFixtures.json(response)["words"] == nil)
+            }
+            let (bad, badBody) = ServerFixtures.form(file: speech, fields: ["response_format": "json", "timestamp_granularities[]": "word"])
+            try await client.execute(uri: "/v1/audio/transcriptions", method: .post, headers: bad, body: badBody) { response in
+                #expect(response.status == .badRequest && ServerFixtures.errorMessage(response).contains("verbose_json"))
+            }
+        }
+    }
+
     @Test func badUploadsGetClearErrors() async throws {
         let sessions = try ServerFixtures.temporaryFolder("api")
         var configuration = ServerFixtures.configuration(sessions: sessions)

@@ -5,8 +5,10 @@ public enum TranscriptFormat: String, Sendable, CaseIterable, Codable {
     case txt, srt, vtt, json
 
     /// `language` (a code, "de") goes into json, the one format with room for it.
-    public func render(_ segments: [TranscriptSegment], source: String? = nil, language: String? = nil) -> String {
-        let spoken = segments.filter { !$0.text.isEmpty }
+    /// `wordsPerCue` cuts timed segments (with words) into cues of at most that many words.
+    public func render(_ segments: [TranscriptSegment], source: String? = nil, language: String? = nil, wordsPerCue: Int? = nil) -> String {
+        var spoken = segments.filter { !$0.text.isEmpty }
+        if let wordsPerCue, self == .srt || self == .vtt { spoken = Self.cues(spoken, wordsPerCue: max(1, wordsPerCue)) }
         switch self {
         case .txt:
             return spoken.map { $0.text + "\n" }.joined()
@@ -20,6 +22,19 @@ public enum TranscriptFormat: String, Sendable, CaseIterable, Codable {
             struct Document: Encodable { var source: String?; var language: String?; var text: String; var segments: [TranscriptSegment] }
             let document = Document(source: source, language: language, text: spoken.map(\.text).joined(separator: " "), segments: spoken)
             return JSON.string(document) + "\n"
+        }
+    }
+
+    /// Segments cut into runs of at most `wordsPerCue` words, each timed from its first word's
+    /// start to its last word's end; segments without words stay whole.
+    static func cues(_ segments: [TranscriptSegment], wordsPerCue: Int) -> [TranscriptSegment] {
+        segments.flatMap { segment -> [TranscriptSegment] in
+            guard let words = segment.words, !words.isEmpty else { return [segment] }
+            return stride(from: 0, to: words.count, by: wordsPerCue).map { first in
+                let run = words[first..<min(words.count, first + wordsPerCue)]
+                return TranscriptSegment(start: run.first!.start, end: run.last!.end,
+                                         text: run.map(\.word).joined().trimmingCharacters(in: .whitespaces))
+            }
         }
     }
 

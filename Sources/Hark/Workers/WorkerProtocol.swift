@@ -5,11 +5,11 @@ import HarkCore
 /// per line ("\n" only; see `LineFramer`) on the worker's stdin (requests) and stdout (replies).
 ///
 /// worker → `{"type":"ready","version":2}` once its model is loaded, or `{"type":"fatal","error":…}` and exit;
-/// recorder → `{"type":"job","id":…,"file":…,"beamSize":…,"timestamps":…,"maxSeconds":…,"prefix":[…],"prompt":…,"language":…,"task":…}`, one at a time;
+/// recorder → `{"type":"job","id":…,"file":…,"beamSize":…,"timestamps":…,"maxSeconds":…,"prefix":[…],"prompt":…,"language":…,"task":…,"wordTimestamps":…}`, one at a time;
 /// recorder → `{"type":"cancel","id":…}` (version 2) while that job runs: the worker stops it early
 /// and answers `error` with code `cancelled`; a cancel for any other id is ignored;
 /// worker → `{"type":"result","id":…,"text":…,"segments":[…],"words":[…],"language":…,…}` or `{"type":"error","id":…,"error":…}`.
-/// Fields a side does not know are ignored, so `prefix`, `prompt`, `language`, `task` and `words`
+/// Fields a side does not know are ignored, so `prefix`, `prompt`, `language`, `task`, `wordTimestamps` and `words`
 /// need no new version.
 public enum WorkerProtocol {
     public static let version = 2
@@ -32,6 +32,7 @@ public enum WorkerRequest: Sendable, Hashable {
             wire.prompt = job.options.prompt
             wire.language = job.options.language
             wire.task = job.options.task
+            wire.wordTimestamps = job.options.wordTimestamps
             return wire.encodedLine()
         case .cancel(let id):
             return WireMessage(type: .cancel, id: id).encodedLine()
@@ -48,7 +49,8 @@ public enum WorkerRequest: Sendable, Hashable {
             let beam = min(max(wire.beamSize ?? 1, 1), WorkerJobRequest.maxBeamSize)
             let limit = wire.maxSeconds.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
             let options = TranscriptionOptions(beamSize: beam, timestamps: wire.timestamps ?? false, prefix: wire.prefix ?? [],
-                                               prompt: wire.prompt, language: wire.language, task: wire.task)
+                                               prompt: wire.prompt, language: wire.language, task: wire.task,
+                                               wordTimestamps: wire.wordTimestamps)
             return .job(WorkerJobRequest(id: id, file: file, options: options, maxSeconds: limit))
         default: return nil
         }
@@ -168,6 +170,7 @@ private struct WireMessage: Codable {
     var language: String?
     var languageProbability: Double?
     var task: TranscriptionTask?
+    var wordTimestamps: Bool?
     var error: Failure?
 
     init(type: Kind, id: Int? = nil) {

@@ -26,7 +26,8 @@ public struct TranscriptionOptions: Sendable, Hashable, Codable {
     public var wordTimestamps: Bool?
 
     public init(beamSize: Int = 1, threads: Int? = nil, timestamps: Bool = false, prefix: [Int] = [], prompt: String? = nil,
-                language: String? = nil, task: TranscriptionTask? = nil) {
+                language: String? = nil, task: TranscriptionTask? = nil, wordTimestamps: Bool? = nil) {
+        self.wordTimestamps = wordTimestamps
         self.beamSize = beamSize
         self.threads = threads
         self.timestamps = timestamps
