@@ -110,6 +110,7 @@ whisper-reference: reference-env models  ## regenerate Tests/Fixtures/whisper (f
 	$(REF_PY) scripts/make-prompt-reference.py
 	$(REF_PY) scripts/make-language-reference.py
 	$(REF_PY) scripts/make-word-reference.py
+	$(REF_PY) scripts/make-hotwords-reference.py
 
 WHISPER_MODEL = $${HARK_MODELS_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/hark/models}/whisper-tiny.en
 BASE_MODEL = $${HARK_MODELS_DIR:-$${XDG_DATA_HOME:-$$HOME/.local/share}/hark/models}/whisper-base

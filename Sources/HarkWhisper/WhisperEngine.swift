@@ -36,6 +36,9 @@ public actor WhisperEngine: TranscriptionEngine {
             // As faster-whisper encodes `initial_prompt`: with a leading space.
             whisper.previous = try textEncoder().encode(" " + prompt)
         }
+        if let hotwords = options.hotwords?.trimmingCharacters(in: .whitespacesAndNewlines), !hotwords.isEmpty {
+            whisper.hotwords = try textEncoder().encode(" " + hotwords)
+        }
         // The work runs on a thread of its own, where the caller's cancellation cannot reach: the
         // flag carries it.
         let cancellation = CancellationFlag(), settings = whisper

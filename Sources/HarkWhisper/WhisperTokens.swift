@@ -94,13 +94,15 @@ public struct WhisperTokens: Sendable {
         return (tokens, jsonPath)
     }
 
-    /// The prompt: previous text (its last `WhisperOptions.maxPreviousTokens`) after
+    /// The prompt: hotwords and previous text (its last `WhisperOptions.maxPreviousTokens`) after
     /// start-of-previous, start-of-transcript, language and task for multilingual models, then
     /// no-timestamps unless timestamps are wanted.
-    func prompt(timestamps: Bool = false, previous: [Int] = [], language: String? = nil, translating: Bool = false) -> [Int] {
+    func prompt(timestamps: Bool = false, previous: [Int] = [], hotwords: [Int] = [], language: String? = nil,
+                translating: Bool = false) -> [Int] {
         var tokens: [Int] = []
-        if let startOfPrevious, !previous.isEmpty {
-            tokens = [startOfPrevious] + previous.suffix(WhisperOptions.maxPreviousTokens)
+        if let startOfPrevious, !previous.isEmpty || !hotwords.isEmpty {
+            // faster-whisper's get_prompt: hotwords (at most 223 tokens), then the previous text's last 223.
+            tokens = [startOfPrevious] + hotwords.prefix(WhisperOptions.maxPreviousTokens) + previous.suffix(WhisperOptions.maxPreviousTokens)
         }
         tokens.append(startOfTranscript)
         if isMultilingual {

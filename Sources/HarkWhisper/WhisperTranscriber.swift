@@ -18,6 +18,9 @@ public struct WhisperOptions: Sendable, Hashable {
     /// Text tokens of what was said before (faster-whisper's previous text, as `initial_prompt`
     /// gives it): read after start-of-previous, the last `maxPreviousTokens` of them.
     public var previous: [Int] = []
+    /// Text tokens of words to listen for (faster-whisper's `hotwords`): read after
+    /// start-of-previous, before `previous`, unless there is a `prefix`.
+    public var hotwords: [Int] = []
     /// The language spoken, as a code ("en", "de"); nil lets a multilingual model detect it (as
     /// faster-whisper does: its language tokens' probabilities after start-of-transcript).
     /// English-only models transcribe English only.
@@ -72,7 +75,7 @@ public struct WhisperTranscriber: Sendable {
               options.prefix.allSatisfy({ $0 >= 0 && $0 < model.tokens.endOfText }) else {
             throw HarkError(.invalidInput, "A prefix must be at most \(WhisperOptions.maxPrefixTokens) text tokens of this model.")
         }
-        guard options.previous.allSatisfy({ $0 >= 0 && $0 < model.tokens.endOfText }) else {
+        guard (options.previous + options.hotwords).allSatisfy({ $0 >= 0 && $0 < model.tokens.endOfText }) else {
             throw HarkError(.invalidInput, "A prompt must be text tokens of this model.")
         }
         try Self.check(language: options.language, translate: options.translate, for: model.tokens)
@@ -105,7 +108,8 @@ public struct WhisperTranscriber: Sendable {
         }
         // The no-speech probability is read where the input is start-of-transcript.
         var noSpeech = 0.0
-        for token in model.tokens.prompt(timestamps: options.timestamps, previous: options.previous, language: language,
+        for token in model.tokens.prompt(timestamps: options.timestamps, previous: options.previous,
+                                         hotwords: options.prefix.isEmpty ? options.hotwords : [], language: language,
                                          translating: options.translate) {
             decoder.step([token])
             if token == model.tokens.startOfTranscript {

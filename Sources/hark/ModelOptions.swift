@@ -24,6 +24,16 @@ struct ModelOptions: ParsableArguments {
                                valueName: "TASK"))
     var task: TranscriptionTask = .transcribe
 
+    @Option(help: ArgumentHelp("Text said before, or names and spellings to follow (faster-whisper's initial_prompt; its last 223 tokens are read).",
+                               valueName: "TEXT"))
+    var prompt: String?
+
+    @Option(help: ArgumentHelp("Words to listen for: names, terms (faster-whisper's hotwords).", valueName: "WORDS"))
+    var hotwords: String?
+
+    @Flag(help: "Each utterance (each window of a file) reads the text before it as its prompt (faster-whisper's condition_on_previous_text).")
+    var conditionOnPreviousText = false
+
     @Flag(help: "Time every word (faster-whisper's word timestamps): json gets words per segment, the manifest stores them.")
     var wordTimestamps = false
 

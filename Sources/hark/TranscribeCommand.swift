@@ -37,9 +37,6 @@ struct TranscribeCommand: AsyncParsableCommand {
     @Option(help: "Threads (default: the machine's cores).")
     var threads: Int?
 
-    @Option(help: ArgumentHelp("Text said before the recording, or names and spellings to follow (faster-whisper's initial_prompt; its last 223 tokens are read).",
-                               valueName: "TEXT"))
-    var prompt: String?
 
     @Option(help: ArgumentHelp("With --word-timestamps: srt and vtt cues of at most N words each, timed by their words.", valueName: "N"))
     var wordsPerCue: Int?
@@ -61,11 +58,13 @@ struct TranscribeCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         // Timestamps give segment times, and let a window's unfinished words start the next one.
-        let options = TranscriptionOptions(beamSize: beam, threads: threads, timestamps: true, prompt: prompt,
+        var options = TranscriptionOptions(beamSize: beam, threads: threads, timestamps: true, prompt: model.prompt,
                                            language: model.spokenLanguage, task: model.task,
                                            wordTimestamps: model.wordTimestamps ? true : nil)
-        let job = FileTranscription(engine: engine, options: options,
+        options.hotwords = model.hotwords
+        var job = FileTranscription(engine: engine, options: options,
                                     modelsDirectory: models)
+        job.conditionOnPreviousText = model.conditionOnPreviousText
         let showProgress = isatty(STDERR_FILENO) == 1
         var failed = false
         for file in files {

@@ -35,6 +35,9 @@ enum WorkerSetup {
         configuration.options.language = model.spokenLanguage
         configuration.options.task = model.task
         if model.wordTimestamps { configuration.options.wordTimestamps = true }
+        configuration.options.prompt = model.prompt
+        configuration.options.hotwords = model.hotwords
+        configuration.conditionOnPreviousText = model.conditionOnPreviousText
         if let workers { configuration.size = workers }
         return configuration
     }

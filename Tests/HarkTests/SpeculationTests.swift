@@ -68,3 +68,35 @@ import Testing
         #expect(speculated == waited)
     }
 }
+
+/// Conditioning on the previous utterance: each job's prompt is the recorder's prompt followed
+/// by the text last transcribed, as the fake workers' job log shows.
+@Suite(.timeLimit(.minutes(3))) struct ConditioningTests {
+    @Test func eachUtteranceReadsTheTextBeforeIt() async throws {
+        let log = try Fixtures.temporaryFolder("conditioning-log").appendingPathComponent("jobs.log")
+        var configuration = Fixtures.fileConfiguration(root: try Fixtures.temporaryFolder("conditioning"))
+        var workers = WorkerPoolConfiguration(executable: try TestSupport.fakeWorker("echo \"$line\" >> \(log.path)"), arguments: [])
+        workers.size = 1
+        workers.options.prompt = "Hark."
+        workers.options.hotwords = "Silero"
+        workers.conditionOnPreviousText = true
+        configuration.transcription = workers
+        configuration.speculativeTranscription = false
+        configuration.transcriptionDrainTime = .seconds(120)
+        let recorder = AsyncRecorderBackend(configuration: configuration)
+        try await recorder.start()
+        let summary = try #require(await recorder.waitUntilFinished())
+        let manifest = try Fixtures.manifest(in: URL(fileURLWithPath: summary.sessionPath))
+        #expect(manifest.segments.count == 4)
+        let jobs = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").compactMap { line in
+            try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+        }
+        #expect(jobs.count == 4)
+        #expect(jobs.allSatisfy { $0["hotwords"] as? String == "Silero" })
+        #expect(jobs.first?["prompt"] as? String == "Hark.")
+        // One worker answers in order: every later job follows the one before.
+        for (index, job) in jobs.enumerated().dropFirst() {
+            #expect(job["prompt"] as? String == "Hark. fake \(jobs[index - 1]["id"] as? Int ?? -1)", "\(job)")
+        }
+    }
+}

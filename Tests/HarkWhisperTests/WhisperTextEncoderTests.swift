@@ -23,6 +23,27 @@ struct WhisperTextEncoderTests {
         #expect(encoder.encode("").isEmpty)
     }
 
+    struct Hotwords: Decodable { var name: String; var file: String; var hotwords: String; var prompt: String?; var beam: Int; var tokens: [Int]; var text: String }
+
+    /// faster-whisper's `hotwords` (after start-of-previous, before any prompt): the same tokens,
+    /// alone and with an `initial_prompt`, greedy and beam 5 (Tests/Fixtures/whisper/hotwords.json).
+    @Test func hotwordsDecodeAsFasterWhispersHotwords() async throws {
+        let model = try #require(WhisperFixtures.model)
+        let encoder = try WhisperTextEncoder(directory: WhisperFixtures.modelDirectory)
+        let cases = try JSONDecoder().decode([Hotwords].self, from: Data(contentsOf: WhisperFixtures.folder.appendingPathComponent("hotwords.json")))
+        #expect(cases.count == 6)
+        for item in cases {
+            let audio = try AudioFile.readSpeech(path: WhisperFixtures.repository.appendingPathComponent(item.file).path)
+            var options = WhisperOptions()
+            options.beamSize = item.beam
+            options.hotwords = encoder.encode(" " + item.hotwords)
+            if let prompt = item.prompt { options.previous = encoder.encode(" " + prompt) }
+            let settings = options
+            let result = try await onOwnThread { try WhisperTranscriber(model: model).transcribe(audio, options: settings) }
+            #expect(result.tokens == item.tokens, "\(item.name) '\(item.hotwords)' beam \(item.beam): \(result.text) | faster-whisper: \(item.text)")
+        }
+    }
+
     @Test func aFolderWithoutTokenizerSaysSo() {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hark-no-tokenizer-\(UUID().uuidString)")
         #expect { try WhisperTextEncoder(directory: folder) } throws: { error in

@@ -22,6 +22,13 @@ struct WordTimestampCommandTests {
         #expect(refused.status != 0 && refused.stderr.contains("needs --word-timestamps"))
     }
 
+    /// faster-whisper's hotwords: tiny.en's "say every word" becomes "save every word".
+    @Test func hotwordsAreListenedFor() async throws {
+        let plain = try await HarkProcess.run(["transcribe", "--compute-type", "float32", HarkProcess.speech])
+        let hot = try await HarkProcess.run(["transcribe", "--compute-type", "float32", "--hotwords", "save every word", HarkProcess.speech])
+        #expect(hot.status == 0 && hot.stdout.lowercased().contains("save every word"), "\(hot.stdout) | without: \(plain.stdout)")
+    }
+
     @Test func aRecordingStoresEachUtterancesWords() async throws {
         let sessions = try temporaryFolder("words")
         let record = try await HarkProcess.run(["record", "--input", HarkProcess.speech, "--word-timestamps", "--out", sessions.path])

@@ -13,6 +13,10 @@ public struct FileTranscription: Sendable {
     public let engine: any TranscriptionEngine
     public var options: TranscriptionOptions
     public var modelsDirectory: URL
+    /// Each window after the first reads the text before it as its prompt, after
+    /// `options.prompt` (faster-whisper's condition_on_previous_text, its default; Hark's is off:
+    /// one misheard window then cannot lead the next astray).
+    public var conditionOnPreviousText = false
 
     public init(engine: any TranscriptionEngine, options: TranscriptionOptions = .init(timestamps: true),
                 modelsDirectory: URL = RecorderConfiguration.defaultModelsDirectory()) {
@@ -92,7 +96,12 @@ public struct FileTranscription: Sendable {
         var options = options
         var result = Result(segments: [], language: options.language)
         while let window = Self.window(from: seek, speech: speech) {
-            let transcript = try await engine.transcribe(Array(samples[window]), options: options)
+            var windowOptions = options
+            if conditionOnPreviousText, !segments.isEmpty {
+                let before = segments.map(\.text).joined(separator: " ")
+                windowOptions.prompt = [options.prompt, before].compactMap { $0 }.joined(separator: " ")
+            }
+            let transcript = try await engine.transcribe(Array(samples[window]), options: windowOptions)
             if options.language == nil, let language = transcript.language {
                 options.language = language
                 result.language = language

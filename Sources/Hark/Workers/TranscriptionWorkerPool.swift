@@ -38,6 +38,10 @@ public struct WorkerPoolConfiguration: Sendable {
     /// Beam 5, faster-whisper's default: on utterances cut out of a talk, greedy decoding misheard
     /// two of the fixture's four sentences that beam search got right.
     public var options = TranscriptionOptions(beamSize: 5)
+    /// Each job reads the text last transcribed before it as its prompt, after `options.prompt`
+    /// (faster-whisper's condition_on_previous_text, across utterances): names and style carry
+    /// over, and so would a mistake.
+    public var conditionOnPreviousText = false
 
     public init(executable: String, arguments: [String] = ["worker"]) {
         self.executable = executable
@@ -98,6 +102,8 @@ public actor TranscriptionWorkerPool {
     private var processes: [Int: (pid: Int32, inbox: LineInbox)] = [:]
     private var waiters: [Int: CheckedContinuation<WorkerJob?, Never>] = [:]
     private var slots: [Int: Task<Void, Never>] = [:]
+    /// The text of the last ordinary job transcribed (`conditionOnPreviousText`).
+    private var previousText: String?
 
     public init(configuration: WorkerPoolConfiguration) {
         self.configuration = configuration
@@ -168,7 +174,12 @@ public actor TranscriptionWorkerPool {
             signal(SIGPIPE, SIG_IGN)
             for slot in actions.startSlots { slots[slot] = Task { [weak self] in await self?.runSlot(slot) } }
         }
-        for result in actions.results { continuation.yield(result) }
+        for result in actions.results {
+            if case .transcribed(let transcript) = result.outcome, !result.job.isPartial, !transcript.isSilence, !transcript.text.isEmpty {
+                previousText = transcript.text
+            }
+            continuation.yield(result)
+        }
         for (slot, job) in actions.wake { waiters.removeValue(forKey: slot)?.resume(returning: job) }
         for (slot, jobID) in actions.cancels {
             guard let inbox = processes[slot]?.inbox else { continue }
@@ -317,7 +328,7 @@ public actor TranscriptionWorkerPool {
         case .ended: return notReady("exited")
         }
         while let job = await self.nextJob(for: slot) {
-            let request = WorkerRequest.job(WorkerJobRequest(id: job.id, file: job.file, options: job.options ?? configuration.options,
+            let request = WorkerRequest.job(WorkerJobRequest(id: job.id, file: job.file, options: self.options(for: job),
                                                              maxSeconds: configuration.maxAudioSeconds))
             do {
                 _ = try await input.write(request.encodedLine())
@@ -354,6 +365,15 @@ public actor TranscriptionWorkerPool {
         }
         try? await input.finish()
         return .exited
+    }
+
+    /// A job's options, its prompt followed by the text transcribed before it when conditioning.
+    private func options(for job: WorkerJob) -> TranscriptionOptions {
+        var options = job.options ?? configuration.options
+        if configuration.conditionOnPreviousText, let previousText {
+            options.prompt = [options.prompt, previousText].compactMap { $0 }.joined(separator: " ")
+        }
+        return options
     }
 
     /// Whether child `pid` has exited, asked without reaping it (its exit status stays waitable).

@@ -33,6 +33,7 @@ public enum WorkerRequest: Sendable, Hashable {
             wire.language = job.options.language
             wire.task = job.options.task
             wire.wordTimestamps = job.options.wordTimestamps
+            wire.hotwords = job.options.hotwords
             return wire.encodedLine()
         case .cancel(let id):
             return WireMessage(type: .cancel, id: id).encodedLine()
@@ -48,9 +49,10 @@ public enum WorkerRequest: Sendable, Hashable {
             guard let file = wire.file else { return nil }
             let beam = min(max(wire.beamSize ?? 1, 1), WorkerJobRequest.maxBeamSize)
             let limit = wire.maxSeconds.flatMap { $0.isFinite && $0 > 0 ? $0 : nil }
-            let options = TranscriptionOptions(beamSize: beam, timestamps: wire.timestamps ?? false, prefix: wire.prefix ?? [],
+            var options = TranscriptionOptions(beamSize: beam, timestamps: wire.timestamps ?? false, prefix: wire.prefix ?? [],
                                                prompt: wire.prompt, language: wire.language, task: wire.task,
                                                wordTimestamps: wire.wordTimestamps)
+            options.hotwords = wire.hotwords
             return .job(WorkerJobRequest(id: id, file: file, options: options, maxSeconds: limit))
         default: return nil
         }
@@ -171,6 +173,7 @@ private struct WireMessage: Codable {
     var languageProbability: Double?
     var task: TranscriptionTask?
     var wordTimestamps: Bool?
+    var hotwords: String?
     var error: Failure?
 
     init(type: Kind, id: Int? = nil) {

@@ -24,6 +24,8 @@ public struct TranscriptionOptions: Sendable, Hashable, Codable {
     public var task: TranscriptionTask?
     /// Time every word (faster-whisper's `word_timestamps`); nil or false: segments only.
     public var wordTimestamps: Bool?
+    /// Words to listen for, names and terms (faster-whisper's `hotwords`); nil for none.
+    public var hotwords: String?
 
     public init(beamSize: Int = 1, threads: Int? = nil, timestamps: Bool = false, prefix: [Int] = [], prompt: String? = nil,
                 language: String? = nil, task: TranscriptionTask? = nil, wordTimestamps: Bool? = nil) {
