@@ -104,6 +104,8 @@ public actor TranscriptionWorkerPool {
     private var slots: [Int: Task<Void, Never>] = [:]
     /// The text of the last ordinary job transcribed (`conditionOnPreviousText`).
     private var previousText: String?
+    /// Cancels for a slot's running job, written by its conversation at its next wake.
+    private var pendingCancels: [Int: [Int]] = [:]
 
     public init(configuration: WorkerPoolConfiguration) {
         self.configuration = configuration
@@ -183,8 +185,10 @@ public actor TranscriptionWorkerPool {
         for (slot, job) in actions.wake { waiters.removeValue(forKey: slot)?.resume(returning: job) }
         for (slot, jobID) in actions.cancels {
             guard let inbox = processes[slot]?.inbox else { continue }
-            // The conversation writes it while it waits for this job's answer; a cancel that
-            // arrives after the next job was sent names an id the worker no longer runs, and is ignored.
+            // Noted here at once, so that an answer read meanwhile cannot leave it unsent; the
+            // inbox only wakes the conversation. A cancel that reaches the worker after its answer
+            // names an id it no longer runs, and is ignored.
+            pendingCancels[slot, default: []].append(jobID)
             Task { await inbox.requestCancel(jobID) }
         }
     }
@@ -305,12 +309,14 @@ public actor TranscriptionWorkerPool {
         func next(within timeout: Duration) async -> LineInbox.Next {
             let deadline = ContinuousClock.now + timeout
             while true {
-                switch await inbox.wait(timeout: deadline - .now) {
-                case .next(let next): return next
-                case .cancel(let jobID): _ = try? await input.write(WorkerRequest.cancel(id: jobID).encodedLine())
+                let wake = await inbox.wait(timeout: deadline - .now)
+                for jobID in pendingCancels.removeValue(forKey: slot) ?? [] {
+                    _ = try? await input.write(WorkerRequest.cancel(id: jobID).encodedLine())
                 }
+                if case .next(let next) = wake { return next }
             }
         }
+        defer { pendingCancels[slot] = nil }
         func notReady(_ what: String) -> WorkerEnd {
             kill()
             return .notReady(HarkError(.transcriptionUnavailable, "The transcription worker '\(configuration.executable)' \(what) before it was ready."))
