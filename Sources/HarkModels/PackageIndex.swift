@@ -6,10 +6,14 @@ import HarkCore
 
 /// A Python package index's "simple" pages (PEP 503): where a pinned wheel is, and its bytes.
 public struct PackageIndex: Sendable {
-    /// `$HARK_PACKAGE_INDEX`, else PyPI's.
-    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
-        let text = environment["HARK_PACKAGE_INDEX"].flatMap { $0.isEmpty ? nil : $0 } ?? "https://pypi.org/simple/"
-        return URL(string: text.hasSuffix("/") ? text : text + "/")!
+    static let pypi = URL(string: "https://pypi.org/simple/")!
+
+    /// `$HARK_PACKAGE_INDEX`, else PyPI's; nil when the variable is not a URL (an install then
+    /// says so; nothing else needs the index).
+    public static func standard(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL? {
+        guard let text = environment["HARK_PACKAGE_INDEX"].flatMap({ $0.isEmpty ? nil : $0 }) else { return pypi }
+        guard let url = URL(string: text.hasSuffix("/") ? text : text + "/"), url.scheme == "http" || url.scheme == "https" else { return nil }
+        return url
     }
 
     let base: URL

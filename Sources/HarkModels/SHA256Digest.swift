@@ -7,9 +7,11 @@ import HarkCore
 final class SHA256Digest {
     private let context: OpaquePointer
 
-    init() {
-        guard let context = EVP_MD_CTX_new(), EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
-            fatalError("libcrypto cannot start a SHA-256 digest")
+    init() throws(HarkError) {
+        guard let context = EVP_MD_CTX_new() else { throw HarkError(.internalFailure, "libcrypto cannot start a SHA-256 digest (out of memory?).") }
+        guard EVP_DigestInit_ex(context, EVP_sha256(), nil) == 1 else {
+            EVP_MD_CTX_free(context)
+            throw HarkError(.internalFailure, "libcrypto cannot start a SHA-256 digest.")
         }
         self.context = context
     }
@@ -37,7 +39,7 @@ final class SHA256Digest {
             throw HarkError(.modelMissing, "Cannot open '\(url.path)' to check it.")
         }
         defer { try? handle.close() }
-        let digest = SHA256Digest()
+        let digest = try SHA256Digest()
         while let piece = try handle.read(upToCount: 1 << 20), !piece.isEmpty { digest.update(piece) }
         return digest.finish()
     }

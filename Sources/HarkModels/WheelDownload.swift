@@ -17,13 +17,14 @@ final class WheelDownload: NSObject, URLSessionDataDelegate, @unchecked Sendable
     private let progress: Progress
     private let queue: OperationQueue
     private var output: FileHandle?
-    private let digest = SHA256Digest()
+    private let digest: SHA256Digest
     private var received = 0
     private var expected: Int?
     private var failure: HarkError?
     private var continuation: CheckedContinuation<(bytes: Int, sha256: String), any Error>?
 
-    private init(destination: URL, progress: @escaping Progress) {
+    private init(destination: URL, progress: @escaping Progress) throws {
+        digest = try SHA256Digest()
         self.destination = destination
         self.progress = progress
         queue = OperationQueue()
@@ -32,7 +33,7 @@ final class WheelDownload: NSObject, URLSessionDataDelegate, @unchecked Sendable
 
     /// Fetches `url` to `destination` (replaced); returns its length and sha256.
     static func fetch(_ url: URL, to destination: URL, progress: @escaping Progress) async throws -> (bytes: Int, sha256: String) {
-        let download = WheelDownload(destination: destination, progress: progress)
+        let download = try WheelDownload(destination: destination, progress: progress)
         let session = URLSession(configuration: .default, delegate: download, delegateQueue: download.queue)
         defer { session.finishTasksAndInvalidate() }
         let task = session.dataTask(with: url)

@@ -81,7 +81,7 @@ public actor RemoteTranscriptionEngine: TranscriptionEngine {
             next = (next + 1) % configuration.endpoints.count
             for offset in 0..<configuration.endpoints.count {
                 let endpoint = configuration.endpoints[(first + offset) % configuration.endpoints.count]
-                switch await post(wav, prompt: options.prompt, to: endpoint) {
+                switch await post(wav, options: options, to: endpoint) {
                 case .success(let reply):
                     // Another program's numbers: made safe before anything formats them.
                     return reply.transcript(processingTime: (ContinuousClock.now - started).inSeconds).validated()
@@ -98,7 +98,7 @@ public actor RemoteTranscriptionEngine: TranscriptionEngine {
 
     private enum Failure: Error { case unavailable(String), rejected(String) }
 
-    private func post(_ wav: Data, prompt: String?, to endpoint: URL) async -> Result<VerboseReply, Failure> {
+    private func post(_ wav: Data, options: TranscriptionOptions, to endpoint: URL) async -> Result<VerboseReply, Failure> {
         let boundary = "hark-\(UUID().uuidString)"
         var request = URLRequest(url: RemoteEngineConfiguration.transcriptionsURL(endpoint))
         request.httpMethod = "POST"
@@ -109,7 +109,10 @@ public actor RemoteTranscriptionEngine: TranscriptionEngine {
             .field("model", configuration.model)
             .field("response_format", "verbose_json")
             .field("temperature", "0")
-        if let prompt { form = form.field("prompt", prompt) }
+        if let prompt = options.prompt { form = form.field("prompt", prompt) }
+        // OpenAI's API names the language spoken; it has no hotwords, and translation is
+        // another route (refused with a remote engine before anything starts).
+        if let language = options.language { form = form.field("language", language) }
         request.httpBody = form
             .file("file", filename: "utterance.wav", type: "audio/wav", data: wav)
             .encoded()

@@ -72,16 +72,15 @@ actor TranscriptionQueue {
         let started = ContinuousClock.now
         let outcome = await withCheckedContinuation { continuation in
             waiting[reservation.id] = continuation
-            var options: TranscriptionOptions?
-            if prompt != nil || language != nil || task != .transcribe || wordTimestamps {
-                var asked = pool.configuration.options
-                asked.prompt = prompt ?? asked.prompt
-                asked.language = language ?? asked.language
-                asked.task = task
-                if wordTimestamps { asked.wordTimestamps = true }
-                options = asked
-            }
-            Task { await submit(WorkerJob(id: reservation.id, file: file.path, options: options)) }
+            // What this request asked, whatever the server's defaults: its route decides the
+            // task, and words are timed only when asked for.
+            var options = pool.configuration.options
+            options.prompt = prompt ?? options.prompt
+            options.language = language ?? options.language
+            options.task = task
+            options.wordTimestamps = wordTimestamps ? true : nil
+            let asked = options
+            Task { await submit(WorkerJob(id: reservation.id, file: file.path, options: asked)) }
         }
         switch outcome {
         case .transcribed(let reply):

@@ -101,8 +101,11 @@ public struct WhisperTokens: Sendable {
                 translating: Bool = false) -> [Int] {
         var tokens: [Int] = []
         if let startOfPrevious, !previous.isEmpty || !hotwords.isEmpty {
-            // faster-whisper's get_prompt: hotwords (at most 223 tokens), then the previous text's last 223.
-            tokens = [startOfPrevious] + hotwords.prefix(WhisperOptions.maxPreviousTokens) + previous.suffix(WhisperOptions.maxPreviousTokens)
+            // faster-whisper's get_prompt: hotwords (at most 223 tokens), then the previous text's
+            // last 223 — together fewer, should both be long, so that text keeps room to decode.
+            let hot = hotwords.prefix(WhisperOptions.maxPreviousTokens)
+            let room = WhisperDecoder.maxPositions - WhisperOptions.minimumDecodeRoom - hot.count - 6
+            tokens = [startOfPrevious] + hot + previous.suffix(max(0, min(WhisperOptions.maxPreviousTokens, room)))
         }
         tokens.append(startOfTranscript)
         if isMultilingual {

@@ -35,6 +35,8 @@ public struct WhisperOptions: Sendable, Hashable {
     public static let maxPrefixTokens = WhisperDecoder.maxPositions / 2
     /// faster-whisper's limit on previous text: half the positions, less start-of-previous.
     public static let maxPreviousTokens = WhisperDecoder.maxPositions / 2 - 1
+    /// Positions a long prompt (hotwords and previous text together) always leaves for the text.
+    static let minimumDecodeRoom = 64
 }
 
 /// What one 30 s window decoded to.
@@ -148,6 +150,7 @@ public struct WhisperTranscriber: Sendable {
             var segment = $0
             segment.start = min($0.start, duration)
             segment.end = min($0.end, duration)
+            segment.words = $0.words?.map { TimedWord(word: $0.word, start: min($0.start, duration), end: min($0.end, duration), probability: $0.probability) }
             return segment
         }
         return result
@@ -160,10 +163,11 @@ public struct WhisperTranscriber: Sendable {
         guard !languages.isEmpty else { return ("en", 1) }
         decoder.step([decoder.model.tokens.startOfTranscript])
         let values = decoder.withLogits(of: 0) { logits in languages.map { Double(logits[$0.token]) } }
-        let top = values.max()!
-        let total = values.reduce(0) { $0 + exp($1 - top) }
-        let best = values.firstIndex(of: top)!
-        return (languages[best].code, 1 / total)
+        // NaN-safe: a NaN logit is never the best, and never equal to itself.
+        let best = values.indices.max { !(values[$0] >= values[$1]) && !values[$1].isNaN } ?? 0
+        let top = values[best]
+        let total = values.reduce(0) { $1.isNaN ? $0 : $0 + exp($1 - top) }
+        return (languages[best].code, total > 0 ? 1 / total : 0)
     }
 
     /// A language this model knows, and a task it can do; else what to use instead.

@@ -30,6 +30,8 @@ struct WordTiming {
             heads = (layers / 2..<layers).flatMap { layer in (0..<model.heads).map { (layer, $0) } }
         }
         let sequence = startSequence + [t.noTimestamps] + text + [t.endOfText]
+        // A decode that ran to the last position (a repetition loop) leaves no room to read it again.
+        guard sequence.count <= WhisperDecoder.maxPositions else { return [] }
         guard frames >= 2 else { return [] }
         let kept = min(frames / 2, encoded.count / model.dModel)
         let recorder = AttentionRecorder(model: model, encoded: encoded, heads: heads, frames: kept, threads: threads)

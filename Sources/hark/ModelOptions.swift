@@ -80,7 +80,9 @@ struct ModelOptions: ParsableArguments {
 
     /// The same choice for a `hark worker` whose jobs decode at `beamSize` (`auto` resolved here).
     func workerArguments(beamSize: Int) -> [String] {
-        ["--model", directory.path, "--compute-type", WhisperModel.resolve(computeType, beamSize: beamSize).rawValue]
+        // Every job carries its language: the worker checks none of its own (its environment's
+        // HARK_LANGUAGE may differ from the recorder's --language).
+        ["--model", directory.path, "--compute-type", WhisperModel.resolve(computeType, beamSize: beamSize).rawValue, "--language", "auto"]
     }
 }
 

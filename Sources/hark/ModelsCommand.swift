@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hark
 import HarkModels
+import Synchronization
 
 struct ModelsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -108,8 +109,10 @@ struct ModelsCommand: AsyncParsableCommand {
 
         func run() throws {
             do {
-                _ = try ModelChoice.directory(for: model)
-                let file = try HarkSettings.update { $0.model = model }
+                let folder = try ModelChoice.directory(for: model)
+                // A folder is saved by its full path: the setting holds from any working directory.
+                let saved = (try? ModelCatalog.model(named: model)) != nil ? model : folder.standardizedFileURL.path
+                let file = try HarkSettings.update { $0.model = saved }
                 print("\(model) is the default model (\(file.path))")
             } catch let error as HarkError {
                 FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
@@ -120,25 +123,29 @@ struct ModelsCommand: AsyncParsableCommand {
 }
 
 /// Download progress on stderr: a bar redrawn in place on a terminal, a line per 10 % elsewhere.
-final class ProgressLine: @unchecked Sendable {
-    // @unchecked Sendable is safe: `show` is called from the download's serial delegate queue only.
+final class ProgressLine: Sendable {
     private let terminal = isatty(STDERR_FILENO) == 1
-    private var lastTenth = -1
-    private var lastFile = ""
+    /// The last tenth reported, and of which wheel (downloads report from their delegate queue).
+    private let shown = Mutex((tenth: -1, file: ""))
 
     func show(_ step: ModelStore.InstallStep) {
         switch step {
         case .downloading(let wheel, let received, let expected):
-            if wheel != lastFile { lastFile = wheel; lastTenth = -1 }
             let fraction = expected.map { Double(received) / Double(max($0, 1)) }
             if terminal {
                 let width = 30, filled = Int((fraction ?? 0) * Double(width))
                 let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
                 let percent = fraction.map { "\(Int($0 * 100))%" } ?? ""
                 write("\r\u{1B}[2K\(bar) \(percent) \(megabytes(received)) \(wheel)")
-            } else if let fraction, Int(fraction * 10) > lastTenth {
-                lastTenth = Int(fraction * 10)
-                write("downloading \(wheel): \(lastTenth * 10)% of \(megabytes(expected ?? received))\n")
+            } else if let fraction {
+                let tenth = Int(fraction * 10)
+                let due = shown.withLock { shown in
+                    if shown.file != wheel { shown = (-1, wheel) }
+                    guard tenth > shown.tenth else { return false }
+                    shown.tenth = tenth
+                    return true
+                }
+                if due { write("downloading \(wheel): \(tenth * 10)% of \(megabytes(expected ?? received))\n") }
             }
         case .assembling(let file):
             write(terminal ? "\r\u{1B}[2Kchecking and installing \(file)" : "checking and installing \(file)\n")

@@ -113,6 +113,8 @@ struct ServeCommand: AsyncParsableCommand {
         if var api = recorder.transcription {
             if let workers { api.size = workers }
             api.options.beamSize = beamSize
+            // Clients' requests are unrelated: one's text must never prompt another's.
+            api.conditionOnPreviousText = false
             api.arguments = ["worker"] + model.workerArguments(beamSize: beamSize)
             configuration.transcription = api
         } else {

@@ -11,7 +11,13 @@ enum WorkerSetup {
         if let remote, remote.engine == .remote {
             // Built here too to check the URLs before any worker starts.
             let engine = try remote.makeEngine()
+            if model.task == .translate || model.wordTimestamps || model.hotwords != nil {
+                throw ValidationError("--task translate, --word-timestamps and --hotwords need a local model; remote engines take --prompt and --language.")
+            }
             var configuration = WorkerPoolConfiguration(executable: executablePath(), arguments: ["worker"] + remote.workerArguments)
+            configuration.options.prompt = model.prompt
+            configuration.options.language = model.spokenLanguage
+            configuration.conditionOnPreviousText = model.conditionOnPreviousText
             // Remote workers mostly wait on the network: more of them keep several servers busy.
             configuration.size = workers ?? 2 * remote.endpoints.count
             // A job may try every endpoint every round before it gives up as "unavailable"; it

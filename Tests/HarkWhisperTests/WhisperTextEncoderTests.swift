@@ -44,6 +44,15 @@ struct WhisperTextEncoderTests {
         }
     }
 
+    /// Long hotwords and a long prompt together still leave the text room to decode.
+    @Test func longHotwordsAndPromptKeepRoomForText() throws {
+        let tokens = try #require(WhisperFixtures.model).tokens
+        let long = [Int](repeating: 383, count: 400)
+        let prompt = tokens.prompt(previous: long, hotwords: long)
+        #expect(prompt.count <= WhisperDecoder.maxPositions - WhisperOptions.minimumDecodeRoom)
+        #expect(tokens.prompt(previous: Array(long.prefix(100)), hotwords: Array(long.prefix(20))).count == 1 + 20 + 100 + 2)
+    }
+
     @Test func aFolderWithoutTokenizerSaysSo() {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hark-no-tokenizer-\(UUID().uuidString)")
         #expect { try WhisperTextEncoder(directory: folder) } throws: { error in

@@ -40,6 +40,8 @@ struct LanguageCommandTests {
         let languages = manifest.segments.compactMap { $0.transcription?.language }
         #expect(languages.suffix(2) == ["de", "fr"], "\(manifest.segments.map { ($0.transcription?.language, $0.transcription?.text) })")
         #expect(manifest.segments.last?.transcription?.languageProbability ?? 0 > 0.5)
+        let jsonl = try String(contentsOf: sessions.appendingPathComponent("\(session)/transcript.jsonl"), encoding: .utf8)
+        #expect(jsonl.split(separator: "\n").last?.contains(#""language":"fr""#) == true, "\(jsonl)")
     }
 }
 

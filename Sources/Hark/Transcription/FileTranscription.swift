@@ -98,7 +98,8 @@ public struct FileTranscription: Sendable {
         while let window = Self.window(from: seek, speech: speech) {
             var windowOptions = options
             if conditionOnPreviousText, !segments.isEmpty {
-                let before = segments.map(\.text).joined(separator: " ")
+                // Whisper reads the last 223 tokens: a tail of the text before is enough.
+                let before = String(segments.suffix(40).map(\.text).joined(separator: " ").suffix(2000))
                 windowOptions.prompt = [options.prompt, before].compactMap { $0 }.joined(separator: " ")
             }
             let transcript = try await engine.transcribe(Array(samples[window]), options: windowOptions)

@@ -40,7 +40,8 @@ public struct WorkerPoolConfiguration: Sendable {
     public var options = TranscriptionOptions(beamSize: 5)
     /// Each job reads the text last transcribed before it as its prompt, after `options.prompt`
     /// (faster-whisper's condition_on_previous_text, across utterances): names and style carry
-    /// over, and so would a mistake.
+    /// over, and so would a mistake. "Last" is by completion: live, with one worker, that is the
+    /// utterance before; with several, or a resumed session's backlog, not always.
     public var conditionOnPreviousText = false
 
     public init(executable: String, arguments: [String] = ["worker"]) {

@@ -207,9 +207,10 @@ actor RealtimeConnection {
         }
         configuration.transcription?.size = 1
         // The session's prompt conditions every utterance (faster-whisper's initial_prompt).
-        configuration.transcription?.options.prompt = config.prompt.isEmpty ? nil : String(config.prompt.suffix(Upload.maxPromptCharacters))
+        // The session's prompt and language, else the server's (`hark serve --prompt/--language`).
+        if !config.prompt.isEmpty { configuration.transcription?.options.prompt = String(config.prompt.suffix(Upload.maxPromptCharacters)) }
         // A set language is kept for every utterance; without one, each is detected.
-        configuration.transcription?.options.language = config.language
+        if let language = config.language { configuration.transcription?.options.language = language }
         if configuration.partialTranscripts == nil { configuration.partialTranscripts = .init() }
         configuration.finishesEarlierSessions = false
         configuration.transcriptionDrainTime = save ? hub.limits.drainTime : .seconds(1)
