@@ -124,4 +124,20 @@ import Testing
         #expect(reason.contains("could not be started"), "\(reason)")
         await pool.shutdown()
     }
+
+    /// A worker that says it cannot work and then stays is killed: the slot and shutdown end.
+    @Test func aWorkerThatStaysAfterSayingFatalIsKilled() async throws {
+        let fatal = #"{"type":"fatal","error":{"code":"modelMissing","message":"no model here"}}"#
+        let executable = try TestSupport.fakeWorker("", startup: "echo '\(fatal)'; sleep 600")
+        var configuration = WorkerPoolConfiguration(executable: executable, arguments: [])
+        configuration.size = 1
+        let pool = TranscriptionWorkerPool(configuration: configuration)
+        await pool.submit(WorkerJob(id: 1, file: "/dev/null"))
+        let outcomes = await Self.collect(pool, count: 1)
+        guard case .failed(let reason, _)? = outcomes[1] else { Issue.record("\(outcomes)"); return }
+        #expect(reason.contains("no model here"), "\(reason)")
+        let started = ContinuousClock.now
+        await pool.shutdown()
+        #expect(ContinuousClock.now - started < .seconds(15))
+    }
 }

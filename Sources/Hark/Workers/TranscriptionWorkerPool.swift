@@ -290,6 +290,14 @@ public actor TranscriptionWorkerPool {
                 try? execution.send(signal: .kill)
             }
             watcher.cancel()
+            // Subprocess waits for the child before `run` returns: one that outlives its
+            // conversation (it said `fatal` and stayed, or stopped reading) would hold the slot,
+            // and shutdown, for ever. Its input closed, it has two seconds to go, then it is
+            // killed — while unreaped, its pid is still its own. (An unstructured task: a
+            // cancelled slot must still wait, not spin.)
+            try? await execution.standardInputWriter.finish()
+            await Task { for _ in 0..<20 where !Self.hasExited(pid) { try? await Task.sleep(for: .milliseconds(100)) } }.value
+            if !Self.hasExited(pid) { try? execution.send(signal: .kill) }
             // The reader must be over before this closure returns, when Subprocess closes the
             // pipe: a read still pending then would use a descriptor number that may by then name
             // another file of this process. Seen under parallel tests: the first 64 KiB of a WAV
