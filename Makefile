@@ -126,6 +126,9 @@ bench-whisper: reference-env models  ## Whisper: Hark's compute types vs faster-
 		for type in float32 int8; do $(REF_PY) scripts/bench-whisper-fw.py $$1 $$2 $$type $(WHISPER_MODEL) $(WHISPER_FILES) >> .build/bench/whisper.jsonl; done; \
 		for type in float32 int8 bfloat16; do $(BENCH) whisper $$1 $$2 $(WHISPER_MODEL) $(WHISPER_FILES) --compute-type $$type >> .build/bench/whisper.jsonl; done; done
 	python3 scripts/compare-bench.py .build/bench/whisper.jsonl
+	@echo "== one 30 s encoder window (3 s of speech), 2 threads: CTranslate2 beside Hark, and where Hark's time goes"
+	for type in float32 int8; do $(REF_PY) scripts/bench-encoder-fw.py 2 $$type $(WHISPER_MODEL) .build/bench/beckett-3s.wav; done
+	for type in float32 int8 bfloat16; do $(BENCH) encoder 2 $(WHISPER_MODEL) .build/bench/beckett-3s.wav --compute-type $$type; done
 	@echo "== accuracy: words said vs heard on the accuracy set (scripts/make-wer-set.py)"
 	python3 scripts/make-latency-script.py && python3 scripts/make-wer-set.py
 	for beam in 1 5; do \

@@ -5,6 +5,7 @@
 //   hark-benchmarks silero MODEL FILE Silero VAD µs per chunk, streaming and batch, allocations
 //   hark-benchmarks latency SECONDS HARK BEAM [SCRIPT.json] [--no-speculation] [--end-silence S] [--padding S] [--instant-worker] [--partials] [--details]   live end-of-speech → transcript latency, RSS
 //   hark-benchmarks whisper THREADS BEAM MODELDIR FILE… [--compute-type T]  Whisper wall time per file, tokens, peak RSS
+//   hark-benchmarks encoder THREADS MODELDIR FILE [--compute-type T]  one encoder window: time and stages
 //   hark-benchmarks wer MODELDIR SET.json BEAM [--compute-type T]  transcripts of the accuracy set (score-wer.py)
 // Run through `make bench` (release build). Timings come from the shared, noisy machine: read the
 // ratios, and the spread between repeats.
@@ -34,12 +35,16 @@ do {
         let type = rest.firstIndex(of: "--compute-type").flatMap { rest.index(after: $0) < rest.endIndex ? ComputeType(rawValue: rest[$0 + 1]) : nil }
         try WhisperBenchmark.run(model: arguments[3], files: rest.filter { $0.hasPrefix("/") || $0.contains(".") }.filter { ComputeType(rawValue: $0) == nil },
                                  threads: Int(arguments[1]) ?? 2, beam: Int(arguments[2]) ?? 1, computeType: type ?? .auto)
+    case "encoder" where arguments.count >= 4:
+        let rest = Array(arguments.dropFirst(4))
+        let type = rest.firstIndex(of: "--compute-type").flatMap { rest.index(after: $0) < rest.endIndex ? ComputeType(rawValue: rest[$0 + 1]) : nil }
+        try EncoderBenchmark.run(model: arguments[2], file: arguments[3], threads: Int(arguments[1]) ?? 2, computeType: type ?? .auto)
     case "wer" where arguments.count >= 4:
         let rest = Array(arguments.dropFirst(4))
         let type = rest.firstIndex(of: "--compute-type").flatMap { rest.index(after: $0) < rest.endIndex ? ComputeType(rawValue: rest[$0 + 1]) : nil }
         try await WERBenchmark.run(model: arguments[1], set: arguments[2], beam: Int(arguments[3]) ?? 1, computeType: type ?? .auto)
     default:
-        print("usage: hark-benchmarks callback | consumer FILE | live [SECONDS] | silero MODEL FILE16K | whisper THREADS BEAM MODELDIR FILE16K... | latency SECONDS HARK BEAM [SCRIPT.json] [--no-speculation] [--end-silence S] [--padding S] [--instant-worker] [--partials]")
+        print("usage: hark-benchmarks callback | consumer FILE | live [SECONDS] | silero MODEL FILE16K | whisper THREADS BEAM MODELDIR FILE16K... | encoder THREADS MODELDIR FILE16K | latency SECONDS HARK BEAM [SCRIPT.json] [--no-speculation] [--end-silence S] [--padding S] [--instant-worker] [--partials]")
         exit(2)
     }
 } catch {

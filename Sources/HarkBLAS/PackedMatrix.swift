@@ -7,7 +7,7 @@ import CHarkBLAS
 ///
 /// Thread rules: immutable once packed, so any number of threads may multiply with it at once,
 /// each with its own scratch and its own rows (or outputs) of the result.
-// @unchecked: it owns a C buffer that is written only in `init` and freed in `deinit`.
+// @unchecked: it owns a C buffer that is written only in `init` and freed with it.
 public final class PackedMatrix: @unchecked Sendable {
     public enum Format: Sendable {
         /// int8 weights with a scale per row; activations quantized per row as they come, int32 sums.
@@ -19,15 +19,16 @@ public final class PackedMatrix: @unchecked Sendable {
     public let format: Format
     public let rows: Int
     public let columns: Int
-    private let storage: UnsafeMutableRawPointer
+    private let buffer: ScratchBuffer
+    private var storage: UnsafeMutableRawPointer { buffer.pointer }
 
     /// int8 weights as CTranslate2 stores them: q = round(w · scale), one scale per row.
     public init(int8 weights: UnsafePointer<Int8>, scales: UnsafePointer<Float>, rows: Int, columns: Int) {
         format = .int8
         self.rows = rows
         self.columns = columns
-        storage = .allocate(byteCount: hark_int8_packed_size(rows, columns), alignment: 64)
-        hark_int8_pack(weights, scales, rows, columns, storage)
+        buffer = ScratchBuffer(byteCount: hark_int8_packed_size(rows, columns), hugePages: true)
+        hark_int8_pack(weights, scales, rows, columns, buffer.pointer)
     }
 
     /// Float weights quantized to int8 row by row (scale 127 / max |row|, as CTranslate2 does).
@@ -44,11 +45,9 @@ public final class PackedMatrix: @unchecked Sendable {
         format = .bfloat16
         self.rows = rows
         self.columns = columns
-        storage = .allocate(byteCount: hark_bf16_packed_size(rows, columns), alignment: 64)
-        hark_bf16_pack(weights, columns, rows, columns, storage)
+        buffer = ScratchBuffer(byteCount: hark_bf16_packed_size(rows, columns), hugePages: true)
+        hark_bf16_pack(weights, columns, rows, columns, buffer.pointer)
     }
-
-    deinit { storage.deallocate() }
 
     /// Memory held, in bytes.
     public var byteCount: Int {
@@ -129,12 +128,23 @@ public final class ScratchBuffer: @unchecked Sendable {
     public let pointer: UnsafeMutableRawPointer
     public let byteCount: Int
 
-    public init(byteCount: Int) {
+    private let mapped: Bool
+
+    /// `hugePages`: for buffers written whole (packed weights, a window's activations), on
+    /// transparent huge pages where the system has them (CHarkBLAS memory.c): fewer page faults
+    /// and TLB misses. Not for buffers only partly touched (caches): all of a 2 MB page is resident.
+    public init(byteCount: Int, hugePages: Bool = false) {
         self.byteCount = max(64, byteCount)
-        pointer = .allocate(byteCount: self.byteCount, alignment: 64)
+        if hugePages, let pointer = hark_huge_alloc(self.byteCount) {
+            self.pointer = pointer
+            mapped = true
+        } else {
+            pointer = .allocate(byteCount: self.byteCount, alignment: 64)
+            mapped = false
+        }
     }
 
-    deinit { pointer.deallocate() }
+    deinit { mapped ? hark_huge_free(pointer, byteCount) : pointer.deallocate() }
 
     /// The memory as floats.
     public var floats: UnsafeMutablePointer<Float> { pointer.assumingMemoryBound(to: Float.self) }

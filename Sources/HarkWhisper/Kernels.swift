@@ -83,11 +83,15 @@ enum Kernels {
     static func feedForward(_ x: UnsafeMutablePointer<Float>, rows: Int, _ norm: WhisperModel.LayerNorm,
                             _ up: WhisperModel.Linear, _ down: WhisperModel.Linear,
                             normed: UnsafeMutablePointer<Float>, hidden: UnsafeMutablePointer<Float>, threads: Int,
-                            scratch: ThreadScratch? = nil) {
+                            scratch: ThreadScratch? = nil, profile: EncoderProfile? = nil) {
         layerNorm(x, rows: rows, norm, into: normed, threads: threads)
+        profile?.lap("layer norm")
         linear(normed, rows: rows, up, into: hidden, threads: threads, scratch: scratch)
+        profile?.lap("linear")
         gelu(hidden, count: rows * up.outputs, threads: threads)
+        profile?.lap("gelu")
         linear(hidden, rows: rows, down, into: x, accumulate: true, threads: threads, scratch: scratch)
+        profile?.lap("linear")
     }
 
     /// Runs `body` on contiguous row ranges, on up to `threads` threads when there is enough work;
@@ -127,6 +131,12 @@ enum Kernels {
     /// Exact GELU in place; large counts on `threads` threads.
     static func gelu(_ x: UnsafeMutablePointer<Float>, count: Int, threads: Int = 1) {
         parallel(rows: count, threads: threads, minimumRows: 65_536) { _, start, count in hark_gelu(x + start, count) }
+    }
+
+    /// log Σ exp over the values above -inf (NaN left out); -inf when there are none.
+    static func logSumExp(_ x: UnsafeBufferPointer<Float>) -> Double {
+        guard let base = x.baseAddress else { return -.infinity }
+        return hark_log_sum_exp(base, x.count)
     }
 
     /// In-place softmax of `count` values.

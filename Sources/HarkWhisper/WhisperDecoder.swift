@@ -39,22 +39,29 @@ struct WhisperDecoder {
         frames = encoded.count / d
         layers = model.decoderLayers.count
         let frames = self.frames, d = self.d, heads = self.heads, headSize = self.headSize
+        // Packed types pack each layer's keys and values from one float buffer, reused.
+        let staging = model.computeType == .float32 ? nil : ScratchBuffer(byteCount: frames * 2 * d * 4, hugePages: true)
         cross = model.decoderLayers.map { layer in
-            var kv = [Float](repeating: 0, count: frames * 2 * d)
-            encoded.withUnsafeBufferPointer { e in
-                kv.withUnsafeMutableBufferPointer { kv in
-                    Kernels.linear(e.baseAddress!, rows: frames, layer.crossKV, into: kv.baseAddress!, threads: threads)
+            guard let staging else {
+                var kv = [Float](repeating: 0, count: frames * 2 * d)
+                encoded.withUnsafeBufferPointer { e in
+                    kv.withUnsafeMutableBufferPointer { kv in
+                        Kernels.linear(e.baseAddress!, rows: frames, layer.crossKV, into: kv.baseAddress!, threads: threads)
+                    }
                 }
+                return CrossAttention(floats: kv, packed: nil)
             }
-            guard model.computeType != .float32 else { return CrossAttention(floats: kv, packed: nil) }
-            let packed = kv.withUnsafeBufferPointer { kv in
-                (0..<heads).map { head in
-                    PackedKeysValues(keys: kv.baseAddress! + head * headSize, ldk: 2 * d,
-                                     values: kv.baseAddress! + d + head * headSize, ldv: 2 * d, count: frames, headSize: headSize)
-                }
+            let kv = staging.floats
+            encoded.withUnsafeBufferPointer { e in
+                Kernels.linear(e.baseAddress!, rows: frames, layer.crossKV, into: kv, threads: threads)
+            }
+            let packed = (0..<heads).map { head in
+                PackedKeysValues(keys: kv + head * headSize, ldk: 2 * d, values: kv + d + head * headSize, ldv: 2 * d,
+                                 count: frames, headSize: headSize)
             }
             return CrossAttention(floats: [], packed: PackedHeads(packed))
         }
+        withExtendedLifetime(staging) {}
         let cache = self.capacity * layers * Self.maxPositions * d * MemoryLayout<Float>.size
         keys = ScratchBuffer(byteCount: cache)
         values = ScratchBuffer(byteCount: cache)

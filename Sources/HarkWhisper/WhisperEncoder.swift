@@ -11,62 +11,58 @@ struct WhisperEncoder {
     let threads: Int
     static let inputFrames = 3000, outputFrames = 1500
 
-    func encode(_ mel: [Float], cancellation: CancellationFlag? = nil) throws(HarkError) -> [Float] {
+    func encode(_ mel: [Float], cancellation: CancellationFlag? = nil, profile: EncoderProfile? = nil) throws(HarkError) -> [Float] {
+        profile?.start()
         let d = model.dModel, mels = model.melBins, t1 = Self.inputFrames, t2 = Self.outputFrames
-        var col = [Float](repeating: 0, count: t2 * 3 * d)
-        var hidden = [Float](repeating: 0, count: t1 * d)
-        var x = [Float](repeating: 0, count: t2 * d)
+        // One workspace per window, written whole: on huge pages (ScratchBuffer), its page faults
+        // cost ~1 ms instead of ~10. The convolutions' buffers are the layers' qkv and ffn ones
+        // (im2col: t2 × 3d ≥ t1 × 3·mels; conv1's output: t1 × d ≤ t2 × 4d).
+        let workspace = ScratchBuffer(byteCount: 10 * t2 * d * MemoryLayout<Float>.size, hugePages: true)
+        defer { withExtendedLifetime(workspace) {} }
+        let qkv = workspace.floats, ffn = qkv + 3 * t2 * d, x = ffn + 4 * t2 * d, normed = x + t2 * d, attention = normed + t2 * d
+        let col = qkv, hidden = ffn
+        precondition(t1 * 3 * mels <= t2 * 3 * d && t1 * d <= t2 * 4 * d)
+        profile?.lap("other")
         mel.withUnsafeBufferPointer { mel in
-            col.withUnsafeMutableBufferPointer { col in
-                // conv1: k 3, pad 1 → 3000 steps.
-                Convolution.im2col(mel.baseAddress!, channels: mels, steps: t1, outputs: t1, stride: 1, into: col.baseAddress!)
-                hidden.withUnsafeMutableBufferPointer { h in
-                    Kernels.linear(col.baseAddress!, rows: t1, model.conv1, into: h.baseAddress!, threads: threads)
-                    Kernels.gelu(h.baseAddress!, count: t1 * d, threads: threads)
-                    // conv2: k 3, stride 2, pad 1 → 1500 steps.
-                    Convolution.im2col(h.baseAddress!, channels: d, steps: t1, outputs: t2, stride: 2, into: col.baseAddress!)
-                }
-                x.withUnsafeMutableBufferPointer { x in
-                    Kernels.linear(col.baseAddress!, rows: t2, model.conv2, into: x.baseAddress!, threads: threads)
-                    Kernels.gelu(x.baseAddress!, count: t2 * d, threads: threads)
-                }
-            }
+            // conv1: k 3, pad 1 → 3000 steps.
+            Convolution.im2col(mel.baseAddress!, channels: mels, steps: t1, outputs: t1, stride: 1, into: col)
+            Kernels.linear(col, rows: t1, model.conv1, into: hidden, threads: threads)
+            profile?.lap("convolutions")
+            Kernels.gelu(hidden, count: t1 * d, threads: threads)
+            profile?.lap("gelu")
         }
-        for i in 0..<(t2 * d) { x[i] += model.encoderPositions[i] }
+        // conv2: k 3, stride 2, pad 1 → 1500 steps.
+        Convolution.im2col(hidden, channels: d, steps: t1, outputs: t2, stride: 2, into: col)
+        Kernels.linear(col, rows: t2, model.conv2, into: x, threads: threads)
+        profile?.lap("convolutions")
+        Kernels.gelu(x, count: t2 * d, threads: threads)
+        profile?.lap("gelu")
+        model.encoderPositions.withUnsafeBufferPointer { positions in
+            for i in 0..<(t2 * d) { x[i] += positions[i] }
+        }
+        profile?.lap("other")
 
-        var normed = [Float](repeating: 0, count: t2 * d)
-        var qkv = [Float](repeating: 0, count: t2 * 3 * d)
-        var attention = [Float](repeating: 0, count: t2 * d)
-        var ffn = [Float](repeating: 0, count: t2 * 4 * d)
         let heads = model.heads, parts = max(1, min(threads, heads))
         let attend = model.computeType == .float32 ? SelfAttention.unfused(heads: heads, headSize: d / heads, parts: parts)
                                                    : SelfAttention.fused(heads: heads, headSize: d / heads, parts: parts)
         for layer in model.encoderLayers {
             try cancellation?.check()
-            x.withUnsafeMutableBufferPointer { x in
-                normed.withUnsafeMutableBufferPointer { n in
-                    qkv.withUnsafeMutableBufferPointer { qkv in
-                        attention.withUnsafeMutableBufferPointer { out in
-                            let x = x.baseAddress!, n = n.baseAddress!, qkv = qkv.baseAddress!, out = out.baseAddress!
-                            Kernels.layerNorm(x, rows: t2, layer.attentionNorm, into: n, threads: threads)
-                            Kernels.linear(n, rows: t2, layer.qkv, into: qkv, threads: threads)
-                            attend.run(qkv, frames: t2, into: out)
-                            Kernels.linear(out, rows: t2, layer.attentionOut, into: x, accumulate: true, threads: threads)
-                            ffn.withUnsafeMutableBufferPointer { f in
-                                Kernels.feedForward(x, rows: t2, layer.ffnNorm, layer.ffnIn, layer.ffnOut,
-                                                    normed: n, hidden: f.baseAddress!, threads: threads)
-                            }
-                        }
-                    }
-                }
-            }
+            Kernels.layerNorm(x, rows: t2, layer.attentionNorm, into: normed, threads: threads)
+            profile?.lap("layer norm")
+            Kernels.linear(normed, rows: t2, layer.qkv, into: qkv, threads: threads)
+            profile?.lap("linear")
+            attend.run(qkv, frames: t2, into: attention)
+            profile?.lap("attention")
+            Kernels.linear(attention, rows: t2, layer.attentionOut, into: x, accumulate: true, threads: threads)
+            profile?.lap("linear")
+            Kernels.feedForward(x, rows: t2, layer.ffnNorm, layer.ffnIn, layer.ffnOut,
+                                normed: normed, hidden: ffn, threads: threads, profile: profile)
         }
-        var output = [Float](repeating: 0, count: t2 * d)
-        x.withUnsafeBufferPointer { x in
-            output.withUnsafeMutableBufferPointer { o in
-                Kernels.layerNorm(x.baseAddress!, rows: t2, model.encoderNorm, into: o.baseAddress!, threads: threads)
-            }
+        let output = [Float](unsafeUninitializedCapacity: t2 * d) { buffer, count in
+            Kernels.layerNorm(x, rows: t2, model.encoderNorm, into: buffer.baseAddress!, threads: threads)
+            count = t2 * d
         }
+        profile?.lap("layer norm")
         return output
     }
 }

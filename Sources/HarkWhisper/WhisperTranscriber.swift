@@ -236,13 +236,14 @@ public struct WhisperTranscriber: Sendable {
             for i in 0..<begin { logits[i] = -.infinity }
             for i in min(logits.count, begin + 51)..<logits.count { logits[i] = -.infinity }   // ≤ 1.00 s
         }
-        let logProbabilities = Self.logSoftmax(Array(logits))
+        let shift = Float(Kernels.logSumExp(UnsafeBufferPointer(logits)))
         var timestampMass = -Float.infinity, bestText = -Float.infinity
-        for i in begin..<logProbabilities.count where logProbabilities[i] > -.infinity {
-            let a = max(timestampMass, logProbabilities[i]), b = min(timestampMass, logProbabilities[i])
+        for i in begin..<logits.count where logits[i] > -.infinity {
+            let logProbability = logits[i] - shift
+            let a = max(timestampMass, logProbability), b = min(timestampMass, logProbability)
             timestampMass = b == -.infinity ? a : a + Foundation.log(1 + Foundation.exp(b - a))
         }
-        for i in 0..<begin { bestText = max(bestText, logProbabilities[i]) }
+        for i in 0..<begin { bestText = max(bestText, logits[i] - shift) }
         if timestampMass > bestText { for i in 0..<begin { logits[i] = -.infinity } }
     }
 
@@ -333,17 +334,9 @@ public struct WhisperTranscriber: Sendable {
         return result
     }
 
-    static func logSoftmax(_ logits: [Float]) -> [Float] {
-        var result = logits
-        result.withUnsafeMutableBufferPointer { logSoftmaxInPlace($0) }
-        return result
-    }
-
     static func logSoftmaxInPlace(_ logits: UnsafeMutableBufferPointer<Float>) {
-        let maximum = logits.max() ?? 0
-        var sum: Float = 0
-        for v in logits where v > -.infinity { sum += Foundation.exp(v - maximum) }
-        let shift = maximum + Foundation.log(sum)
+        let shift = Float(Kernels.logSumExp(UnsafeBufferPointer(logits)))
+        guard shift.isFinite else { return }
         for i in logits.indices { logits[i] -= shift }
     }
 
@@ -362,9 +355,6 @@ public struct WhisperTranscriber: Sendable {
     }
 
     static func logSoftmax(at index: Int, of logits: UnsafeBufferPointer<Float>) -> Double {
-        let maximum = Double(logits.max() ?? 0)
-        var sum = 0.0
-        for v in logits where v > -.infinity { sum += exp(Double(v) - maximum) }
-        return Double(logits[index]) - maximum - log(sum)
+        Double(logits[index]) - Kernels.logSumExp(logits)
     }
 }

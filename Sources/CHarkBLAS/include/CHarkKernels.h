@@ -1,5 +1,6 @@
 #ifndef CHARKKERNELS_H
 #define CHARKKERNELS_H
+#include <stddef.h>
 
 // Element-wise kernels for the models, in C so that the compiler can build AVX-512, AVX2 and
 // baseline versions and pick one at load time (target_clones); Swift's SIMD types only get the
@@ -22,6 +23,8 @@ void hark_attention_heads(const void *const *packed_kv, long heads, long head_di
 
 /// Softmax of each of `rows` rows of `columns` values, in place.
 void hark_softmax_rows(float *x, long rows, long columns);
+/// log Σ exp(x[i]) over the values above -inf (NaN left out), in double; -inf when there are none.
+double hark_log_sum_exp(const float *x, long count);
 /// Exact (erf) GELU, in place.
 void hark_gelu(float *x, long count);
 /// LayerNorm of each of `rows` rows of width d (eps 1e-5), scaled by gamma and shifted by beta.
@@ -37,4 +40,10 @@ void hark_gemv_half(const void *weights, long rows, long columns, const float *x
 /// y[b][r] = W[r] · x[b] (+ beta · y[b][r]) for `batch` input rows x (batch × columns); y rows `ldy` apart.
 void hark_gemm_half(const void *weights, long rows, long columns, const float *x, long batch,
                     float beta, float *y, long ldy);
+
+/// `bytes` of zeroed memory, 2 MB aligned and advised for transparent huge pages (see memory.c);
+/// NULL when `bytes` is under 2 MB, the system has no such pages, or mapping fails: the caller
+/// then allocates as usual. Free with `hark_huge_free` and the same `bytes`.
+void *hark_huge_alloc(size_t bytes);
+void hark_huge_free(void *pointer, size_t bytes);
 #endif
