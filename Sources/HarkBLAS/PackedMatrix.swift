@@ -49,6 +49,18 @@ public final class PackedMatrix: @unchecked Sendable {
         hark_bf16_pack(weights, columns, rows, columns, buffer.pointer)
     }
 
+    /// A float16 matrix (a model's weights as stored, any alignment) packed as `format` (int8:
+    /// quantized row by row as `init(quantizing:)`), widened a row at a time on up to `threads`
+    /// threads. Nil when a value is NaN or infinite.
+    public init?(half: UnsafeRawPointer, rows: Int, columns: Int, as format: Format, threads: Int) {
+        self.format = format
+        self.rows = rows
+        self.columns = columns
+        let bytes = format == .int8 ? hark_int8_packed_size(rows, columns) : hark_bf16_packed_size(rows, columns)
+        buffer = ScratchBuffer(byteCount: bytes, hugePages: true)
+        guard hark_pack_half(half, rows, columns, format == .int8 ? 1 : 0, buffer.pointer, threads) == 0 else { return nil }
+    }
+
     /// Memory held, in bytes.
     public var byteCount: Int {
         format == .int8 ? hark_int8_packed_size(rows, columns) : hark_bf16_packed_size(rows, columns)

@@ -211,6 +211,14 @@ extension CT2ModelFile {
                 }
             }
         }
+        if v.dtype == .float16 {
+            let threads = ProcessInfo.processInfo.activeProcessorCount
+            let matrix = data.withUnsafeBytes { raw in
+                PackedMatrix(half: raw.baseAddress! + v.offset, rows: rows, columns: columns, as: format, threads: threads)
+            }
+            guard let matrix else { throw corrupt("'\(name)' holds NaN or infinite values") }
+            return matrix
+        }
         let values = try floats(name, shape: expected)
         return values.withUnsafeBufferPointer { w in
             format == .int8 ? PackedMatrix(quantizing: w.baseAddress!, rows: rows, columns: columns)

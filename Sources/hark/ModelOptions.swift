@@ -69,7 +69,7 @@ struct ModelOptions: ParsableArguments {
         if let language = spokenLanguage, SpokenLanguage.code(for: language) == nil {
             throw ValidationError("Whisper knows no language '\(language)'; give a code such as en, de or fr, or auto to detect it.")
         }
-        if WhisperTokens.isMultilingual(directory: folder) == false, (spokenLanguage ?? "en") != "en" || task == .translate {
+        if (spokenLanguage ?? "en") != "en" || task == .translate, WhisperTokens.isMultilingual(directory: folder) == false {
             throw ValidationError("The model in '\(folder.path)' is English-only: it neither transcribes '\(spokenLanguage ?? "en")' nor translates. Use a multilingual one: `hark models install base`, then --model base.")
         }
     }

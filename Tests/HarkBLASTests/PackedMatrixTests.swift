@@ -130,6 +130,43 @@ import Testing
         }
     }
 
+    /// A model's float16 weights packed straight (a row widened at a time, on two threads) hold
+    /// the same bytes' worth as packing their float widening: every row reads back the same, and
+    /// products agree exactly. A NaN or an infinity anywhere refuses the matrix.
+    @Test(arguments: [(130, 70), (1, 384), (200, 384)])
+    func float16WeightsPackAsTheirWideningDoes(rows n: Int, columns k: Int) throws {
+        let half = Self.random(n * k, seed: 11).map { Float16($0) }
+        let widened = half.map { Float($0) }
+        let x = Self.random(3 * k, seed: 12)
+        for format in [PackedMatrix.Format.int8, .bfloat16] {
+            let direct = try #require(half.withUnsafeBytes {
+                PackedMatrix(half: $0.baseAddress!, rows: n, columns: k, as: format, threads: 2)
+            })
+            let reference = widened.withUnsafeBufferPointer {
+                format == .int8 ? PackedMatrix(quantizing: $0.baseAddress!, rows: n, columns: k)
+                                : PackedMatrix(bfloat16: $0.baseAddress!, rows: n, columns: k)
+            }
+            var a = [Float](repeating: 0, count: k), b = a
+            for index in 0..<n {
+                a.withUnsafeMutableBufferPointer { direct.row(index, into: $0.baseAddress!) }
+                b.withUnsafeMutableBufferPointer { reference.row(index, into: $0.baseAddress!) }
+                #expect(a == b, "\(format) row \(index)")
+            }
+            var y1 = [Float](repeating: 0, count: 3 * n), y2 = y1
+            let scratch = ScratchBuffer(byteCount: direct.scratchBytes(rows: 3))
+            x.withUnsafeBufferPointer { x in
+                y1.withUnsafeMutableBufferPointer { direct.multiply(x.baseAddress!, ldx: k, rows: 3, bias: nil, into: $0.baseAddress!, ldy: n, scratch: scratch.pointer) }
+                y2.withUnsafeMutableBufferPointer { reference.multiply(x.baseAddress!, ldx: k, rows: 3, bias: nil, into: $0.baseAddress!, ldy: n, scratch: scratch.pointer) }
+            }
+            #expect(y1 == y2, "\(format) product")
+            for bad in [Float16.nan, .infinity] {
+                var broken = half
+                broken[broken.count / 2] = bad
+                #expect(broken.withUnsafeBytes { PackedMatrix(half: $0.baseAddress!, rows: n, columns: k, as: format, threads: 2) } == nil)
+            }
+        }
+    }
+
     @Test func fusedAttentionMatchesSoftmaxOfScores() async throws {
         let failures = try await onOwnThread { Self.attention() }
         #expect(failures.isEmpty, "\(failures)")

@@ -77,6 +77,12 @@ void hark_bf16_linear_columns(const float *x, long ldx, long m, const void *pack
                               const float *bias, float *y, long ldy, int accumulate,
                               long n_begin, long n_end, void *scratch);
 
+/// Packs an N × K matrix of IEEE float16 values (row-major; any alignment) as int8 (quantized as
+/// `hark_quantize_rows` does) or as bfloat16 into `packed` (`hark_int8_packed_size` or
+/// `hark_bf16_packed_size` bytes), split over `parts` threads of the kernels' pool. Returns how
+/// many values were NaN or infinite (a model that has any is corrupt).
+long hark_pack_half(const void *half, long n, long k, int as_int8, void *packed, long parts);
+
 /// Row `n` of a packed int8 or bfloat16 matrix (its K weights) as float into `out`: for int8
 /// q / scale, for bfloat16 the stored values.
 void hark_packed_row(const void *packed, long n, float *out);
