@@ -3,7 +3,7 @@ SWIFT ?= swift
 TSAN_SCRATCH := .build-tsan
 space := $(subst ,, )
 
-.PHONY: test-env bench-realtime bench-whisper-base deps models build release demo test test-unit test-tsan fuzz fuzz-smoke bench bench-serve bench-latency bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
+.PHONY: test-env bench-search bench-realtime bench-whisper-base deps models build release demo test test-unit test-tsan fuzz fuzz-smoke bench bench-serve bench-latency bench-silero bench-whisper reference-env silero-reference whisper-reference fixtures clean
 
 deps:            ## Debian packages Hark builds and tests against
 	scripts/install-deps.sh
@@ -142,6 +142,10 @@ bench-whisper: reference-env models  ## Whisper: Hark's compute types vs faster-
 	@echo "== a 3 s utterance through a hark worker, end to end"
 	python3 scripts/probe-worker-job.py .build/release/hark .build/bench/beckett-3s.wav 1
 	python3 scripts/probe-worker-job.py .build/release/hark .build/bench/beckett-3s.wav 5
+
+bench-search:  ## the search index: 10,000 sessions x 20 utterances synthesized; index size, rebuild time, query latency p50/p95
+	$(SWIFT) build -c release --product hark-benchmarks
+	$(BENCH) search $${SEARCH_SESSIONS:-10000} $${SEARCH_UTTERANCES:-20} .build/bench/search-sessions
 
 bench-whisper-base: reference-env models  ## Whisper base (multilingual): Hark's compute types vs faster-whisper float32/int8, beam 1 and 5, 2 threads, same run
 	$(SWIFT) build -c release --product hark-benchmarks

@@ -27,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // C libraries from Debian, reached through pkg-config.
@@ -63,9 +64,13 @@ let package = Package(
         // Optimised even in debug builds: unoptimised, one transcription takes ~45 s instead of 1.
         .target(name: "HarkWhisper", dependencies: ["HarkCore", "HarkBLAS", "CHarkBLAS"],
                 swiftSettings: swiftSettings + [.unsafeFlags(["-O"], .when(configuration: .debug))]),
+        // The search index of all sessions: SQLite FTS5 (Debian's libsqlite3) through GRDB.
+        .target(name: "HarkArchive",
+                dependencies: ["HarkCore", .product(name: "GRDB", package: "GRDB.swift")],
+                swiftSettings: swiftSettings),
         .target(name: "Hark",
                 dependencies: [
-                    "HarkCore", "HarkAudio", "HarkVAD", "HarkWhisper",
+                    "HarkCore", "HarkAudio", "HarkVAD", "HarkWhisper", "HarkArchive",
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "Subprocess", package: "swift-subprocess"),
                     .product(name: "DequeModule", package: "swift-collections"),
@@ -81,7 +86,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .target(name: "HarkServer",
                 dependencies: [
-                    "Hark", "HarkCore",
+                    "Hark", "HarkCore", "HarkArchive",
                     .product(name: "Hummingbird", package: "hummingbird"),
                     .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                     .product(name: "NIOCore", package: "swift-nio"),
@@ -93,7 +98,7 @@ let package = Package(
                 swiftSettings: swiftSettings),
         .executableTarget(name: "hark",
                           dependencies: [
-                              "Hark", "HarkModels", "HarkRemote", "HarkServer", "HarkWhisper", "CNcurses",
+                              "Hark", "HarkArchive", "HarkModels", "HarkRemote", "HarkServer", "HarkWhisper", "CNcurses",
                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
                               .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                               .product(name: "Logging", package: "swift-log"),
@@ -101,7 +106,7 @@ let package = Package(
                           swiftSettings: swiftSettings),
 
         // `make bench`: figures for the notes, in release builds.
-        .executableTarget(name: "hark-benchmarks", dependencies: ["Hark", "HarkAudio", "HarkCore", "HarkVAD", "HarkBLAS", "HarkWhisper",
+        .executableTarget(name: "hark-benchmarks", dependencies: ["Hark", "HarkArchive", "HarkAudio", "HarkCore", "HarkVAD", "HarkBLAS", "HarkWhisper",
                                                                "CAllocationCounter", "HarkTestSupport"],
                           path: "Benchmarks/HarkBenchmarks", swiftSettings: swiftSettings),
 
@@ -121,13 +126,15 @@ let package = Package(
         .testTarget(name: "HarkBLASTests", dependencies: ["HarkBLAS", "CHarkBLAS", "HarkCore"], swiftSettings: swiftSettings),
         .testTarget(name: "HarkWhisperTests", dependencies: ["HarkWhisper", "HarkAudio", "HarkBLAS", "HarkTestSupport", "CAllocationCounter"],
                     swiftSettings: swiftSettings),
-        .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkCore", "HarkAudio", "HarkTestSupport"],
+        .testTarget(name: "HarkArchiveTests", dependencies: ["HarkArchive", "HarkCore", .product(name: "GRDB", package: "GRDB.swift")],
+                    swiftSettings: swiftSettings),
+        .testTarget(name: "HarkTests", dependencies: ["Hark", "HarkArchive", "HarkCore", "HarkAudio", "HarkTestSupport"],
                     resources: [], swiftSettings: swiftSettings),
         .testTarget(name: "HarkServerTests",
                     dependencies: ["HarkServer", "HarkRemote", "HarkAudio", "HarkTestSupport", .product(name: "HummingbirdTesting", package: "hummingbird"),
                                    .product(name: "HummingbirdWSClient", package: "hummingbird-websocket")],
                     swiftSettings: swiftSettings),
         .testTarget(name: "HarkModelsTests", dependencies: ["HarkModels", "HarkTestSupport"], swiftSettings: swiftSettings),
-        .testTarget(name: "harkTests", dependencies: ["Hark", "HarkModels", "HarkTestSupport", .product(name: "Subprocess", package: "swift-subprocess")], swiftSettings: swiftSettings),
+        .testTarget(name: "harkTests", dependencies: ["Hark", "HarkArchive", "HarkModels", "HarkTestSupport", .product(name: "Subprocess", package: "swift-subprocess")], swiftSettings: swiftSettings),
     ]
 )

@@ -5,7 +5,7 @@ set -eu
 
 packages="pkg-config portaudio19-dev libsndfile1-dev libsoxr-dev libopenblas-dev \
 pulseaudio pulseaudio-utils libasound2-plugins espeak-ng sox libsox-fmt-all tmux libncurses-dev \
-libssl-dev zlib1g-dev chromium fonts-liberation fonts-dejavu-core nginx-light wrk curl python3-venv"
+libssl-dev libsqlite3-dev zlib1g-dev chromium fonts-liberation fonts-dejavu-core nginx-light wrk curl python3-venv"
 
 missing=""
 for p in $packages; do

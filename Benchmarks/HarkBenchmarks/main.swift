@@ -7,6 +7,7 @@
 //   hark-benchmarks whisper THREADS BEAM MODELDIR FILE… [--compute-type T]  Whisper wall time per file, tokens, peak RSS
 //   hark-benchmarks encoder THREADS MODELDIR FILE [--compute-type T]  one encoder window: time and stages
 //   hark-benchmarks wer MODELDIR SET.json BEAM [--compute-type T]  transcripts of the accuracy set (score-wer.py)
+//   hark-benchmarks search SESSIONS UTTERANCES DIR  the search index: size, rebuild, query latency
 // Run through `make bench` (release build). Timings come from the shared, noisy machine: read the
 // ratios, and the spread between repeats.
 import Foundation
@@ -43,8 +44,10 @@ do {
         let rest = Array(arguments.dropFirst(4))
         let type = rest.firstIndex(of: "--compute-type").flatMap { rest.index(after: $0) < rest.endIndex ? ComputeType(rawValue: rest[$0 + 1]) : nil }
         try await WERBenchmark.run(model: arguments[1], set: arguments[2], beam: Int(arguments[3]) ?? 1, computeType: type ?? .auto)
+    case "search" where arguments.count == 4:
+        try await SearchBenchmark.run(sessions: Int(arguments[1]) ?? 10_000, utterances: Int(arguments[2]) ?? 20, folder: arguments[3])
     default:
-        print("usage: hark-benchmarks callback | consumer FILE | live [SECONDS] | silero MODEL FILE16K | whisper THREADS BEAM MODELDIR FILE16K... | encoder THREADS MODELDIR FILE16K | latency SECONDS HARK BEAM [SCRIPT.json] [--no-speculation] [--end-silence S] [--padding S] [--instant-worker] [--partials]")
+        print("usage: hark-benchmarks callback | consumer FILE | live [SECONDS] | silero MODEL FILE16K | whisper THREADS BEAM MODELDIR FILE16K... | encoder THREADS MODELDIR FILE16K | latency SECONDS HARK BEAM [SCRIPT.json] [--no-speculation] [--end-silence S] [--padding S] [--instant-worker] [--partials] | search SESSIONS UTTERANCES DIR")
         exit(2)
     }
 } catch {

@@ -34,6 +34,13 @@
 @_exported import struct HarkCore.TranscriptionRecord
 @_exported import struct HarkCore.RecordingSummary
 @_exported import struct HarkCore.Utterance
+@_exported import enum HarkCore.JSON
+// The search index of every session
+@_exported import class HarkArchive.SessionArchive
+@_exported import struct HarkArchive.ArchiveQuery
+@_exported import struct HarkArchive.ArchiveHit
+@_exported import struct HarkArchive.ArchiveResults
+@_exported import struct HarkArchive.ArchiveRefresh
 // Transcription
 @_exported import protocol HarkCore.TranscriptionEngine
 @_exported import struct HarkCore.TranscriptionOptions

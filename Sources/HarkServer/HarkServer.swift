@@ -13,6 +13,8 @@ public struct HarkServer: Service {
     let recorder: RecorderController
     let transcriptions: TranscriptionQueue?
     let realtime: RealtimeHub
+    /// The search index of the sessions folder (`/api/search`).
+    let archive: SessionArchive
     let logger: Logger
     let onRunning: @Sendable (Int) async -> Void
 
@@ -31,6 +33,7 @@ public struct HarkServer: Service {
         self.logger = logger
         self.onRunning = onRunning
         recorder = RecorderController(configuration: configuration.recorder)
+        archive = SessionArchive(root: configuration.recorder.sessionsDirectory)
         realtime = RealtimeHub(limits: configuration.realtime, token: configuration.token, recorder: configuration.recorder, logger: logger)
         transcriptions = try configuration.transcription.map {
             var workers = $0
@@ -95,6 +98,7 @@ public struct HarkServer: Service {
         addRecorderRoutes(to: router)
         addEventRoutes(to: router)
         addSessionRoutes(to: router)
+        addSearchRoutes(to: router)
         addTranscriptionRoutes(to: router)
         addRealtimeRoutes(to: router)
         return router

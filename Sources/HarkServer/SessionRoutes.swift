@@ -9,6 +9,7 @@ extension HarkServer {
     func addSessionRoutes(to router: Router<HarkRequestContext>) {
         let library = SessionLibrary(root: configuration.recorder.sessionsDirectory)
         let recorder = recorder
+        let archive = archive
         router.get("/api/sessions") { _, _ in
             JSONBody(try await Self.offMain { try library.list().reversed().map(SessionSummary.init) })
         }
@@ -56,6 +57,7 @@ extension HarkServer {
                 defer { lock.release() }
                 try FileManager.default.removeItem(at: library.folder(of: id))
             }
+            try? await archive.remove(session: id)   // else the next refresh forgets it
             return Response(status: .noContent)
         }
     }

@@ -36,6 +36,13 @@ enum WebPage {
   li.session { padding:6px 0; border-top:1px solid #262c35; cursor:pointer; }
   li.session:hover { color:var(--accent); }
   audio { height:28px; width:100%; }
+  #searchForm input { width:100%; font:inherit; background:var(--bg); color:var(--text); border:1px solid #333; border-radius:6px; padding:7px 10px; }
+  #searchNote { color:var(--dim); font-size:13px; margin:6px 0; }
+  li.hit { padding:6px 0; border-top:1px solid #262c35; }
+  li.hit .where { color:var(--dim); font-size:12px; }
+  li.hit .where a { color:var(--accent); }
+  li.hit mark { background:#6b5a12; color:#fff; border-radius:3px; padding:0 2px; }
+  li.session.open { color:var(--accent); }
   #error { color:var(--rec); padding:0 20px; }
 </style>
 </head>
@@ -60,7 +67,11 @@ enum WebPage {
     <ol id="dictation"></ol>
   </section>
   <section>
-    <h2>Sessions</h2>
+    <h2>Search</h2>
+    <form id="searchForm" role="search"><input id="q" type="search" placeholder='words, "a phrase", prefix*' aria-label="Search what was said"></form>
+    <div id="searchNote"></div>
+    <ol id="hits"></ol>
+    <h2 style="margin-top:16px">Sessions</h2>
     <ol id="sessions"></ol>
   </section>
 </main>
@@ -156,6 +167,7 @@ async function loadSessions() {
     for (const s of sessions) {
       const li = document.createElement("li");
       li.className = "session";
+      li.dataset.id = s.id;
       li.textContent = `${s.id} · ${s.segments} segments · ${s.transcribed} transcribed`;
       li.onclick = () => openSession(s.id, li);
       $("sessions").appendChild(li);
@@ -178,6 +190,55 @@ async function openSession(id, li) {
   }
   li.replaceChildren(li.firstChild, list);
 }
+
+// Search: /api/search with the box's text (FTS5 syntax); each hit shows its words marked,
+// plays its segment, and opens its session in the list below.
+function clock(seconds) {
+  const m = Math.floor(seconds / 60), s = (seconds - m * 60).toFixed(1);
+  return `${String(m).padStart(2, "0")}:${s.padStart(4, "0")}`;
+}
+function hitRow(hit) {
+  const li = document.createElement("li");
+  li.className = "hit";
+  const where = document.createElement("div");
+  where.className = "where";
+  const link = document.createElement("a");
+  link.href = "#"; link.textContent = hit.session;
+  link.onclick = async ev => {
+    ev.preventDefault();
+    let row = document.querySelector(`li.session[data-id="${CSS.escape(hit.session)}"]`);
+    if (!row) { await loadSessions(); row = document.querySelector(`li.session[data-id="${CSS.escape(hit.session)}"]`); }
+    if (row) { await openSession(hit.session, row); row.classList.add("open"); row.scrollIntoView({ block: "nearest" }); }
+  };
+  where.append(link, ` · ${clock(hit.start)}${hit.language && hit.language !== "en" ? " · " + hit.language : ""}`);
+  const text = document.createElement("div");
+  text.className = "text";
+  let at = 0;
+  for (const [from, to] of hit.matches) {
+    text.append(hit.text.slice(at, from));
+    const mark = document.createElement("mark");
+    mark.textContent = hit.text.slice(from, to);
+    text.append(mark);
+    at = to;
+  }
+  text.append(hit.text.slice(at));
+  const audio = document.createElement("audio");
+  audio.controls = true; audio.preload = "none"; audio.src = withToken(hit.audio);
+  li.append(where, text, audio);
+  return li;
+}
+$("searchForm").onsubmit = async ev => {
+  ev.preventDefault();
+  const q = $("q").value.trim();
+  $("hits").replaceChildren();
+  $("searchNote").textContent = "";
+  if (!q) return;
+  try {
+    const page = await api("GET", "/api/search?limit=50&q=" + encodeURIComponent(q));
+    $("searchNote").textContent = page.hits.length ? `${page.hits.length}${page.hasMore ? "+" : ""} found` : "Nothing matches.";
+    for (const hit of page.hits) $("hits").appendChild(hitRow(hit));
+  } catch (e) { $("searchNote").textContent = String(e.message || e); }
+};
 
 $("record").onclick = async () => {
   $("record").disabled = true;

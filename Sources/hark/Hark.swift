@@ -20,6 +20,6 @@ struct HarkCommand: AsyncParsableCommand {
 
             Models:      hark models         (tiny.en and base; `hark models install base`)
             """,
-        subcommands: [RecordCommand.self, DevicesCommand.self, SessionsCommand.self, VADCommand.self, TUICommand.self, TranscribeCommand.self, ServeCommand.self, ResumeCommand.self, RetranscribeCommand.self, ModelsCommand.self, WorkerCommand.self],
+        subcommands: [RecordCommand.self, DevicesCommand.self, SessionsCommand.self, VADCommand.self, TUICommand.self, TranscribeCommand.self, ServeCommand.self, ResumeCommand.self, RetranscribeCommand.self, ModelsCommand.self, SearchCommand.self, IndexCommand.self, WorkerCommand.self],
         defaultSubcommand: nil)
 }

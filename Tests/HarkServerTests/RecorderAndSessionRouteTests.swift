@@ -75,8 +75,40 @@ struct RecorderAndSessionRouteTests {
             try await client.execute(uri: "/api/sessions/2020-01-01T00-00-00Z", method: .get) { response in
                 #expect(response.status == .notFound)
             }
+            // Search: the recording's transcripts are in the index, hits point at their audio.
+            try await client.execute(uri: "/api/search?q=%22lazy%20dog%22", method: .get) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                let hits = ServerFixtures.json(response)["hits"] as? [[String: Any]] ?? []
+                #expect(hits.count == 1)
+                #expect(hits.first?["session"] as? String == id)
+                let text = hits.first?["text"] as? String ?? ""
+                let audio = hits.first?["audio"] as? String ?? ""
+                #expect(text.lowercased().contains("lazy dog"))
+                let matches = hits.first?["matches"] as? [[Int]] ?? []
+                #expect(matches.count == 1, "the phrase is marked as one span")
+                if let span = matches.first, span.count == 2 {
+                    let marked = String(decoding: Array(text.utf16)[span[0]..<span[1]], as: UTF16.self)
+                    #expect(marked.lowercased() == "lazy dog", "\(marked)")
+                }
+                #expect(audio.hasPrefix("/api/sessions/\(id)/segments/"))
+                #expect(ServerFixtures.json(response)["hasMore"] as? Bool == false)
+            }
+            for (query, status) in [("%22lazy", HTTPResponse.Status.badRequest), ("lazy&limit=0", .badRequest),
+                                    ("lazy&since=someday", .badRequest), ("lazy&offset=x", .badRequest), ("", .badRequest),
+                                    ("lazy&literal=true&language=de", .ok)] {
+                try await client.execute(uri: "/api/search?q=\(query)", method: .get) { response in
+                    #expect(response.status == status, "\(query): \(String(buffer: response.body))")
+                    if status == .badRequest { #expect(!ServerFixtures.errorMessage(response).isEmpty) }
+                }
+            }
+            try await client.execute(uri: "/api/search", method: .get) { response in
+                #expect(response.status == .badRequest)
+            }
             try await client.execute(uri: "/api/sessions/\(id)", method: .delete) { response in
                 #expect(response.status == .noContent)
+            }
+            try await client.execute(uri: "/api/search?q=lazy", method: .get) { response in
+                #expect((ServerFixtures.json(response)["hits"] as? [Any])?.count == 0, "a deleted session leaves the index")
             }
             try await client.execute(uri: "/api/sessions/\(id)", method: .get) { response in
                 #expect(response.status == .notFound)

@@ -1,3 +1,4 @@
+import HarkArchive
 import HarkCore
 import Foundation
 import HarkTestSupport
@@ -37,6 +38,14 @@ struct TranscriptionTests {
         let firstLine = try String(contentsOf: folder.appendingPathComponent("transcript.jsonl"), encoding: .utf8).split(separator: "\n").first
         let start = (try JSONSerialization.jsonObject(with: Data((firstLine ?? "").utf8)) as? [String: Any])?["start"] as? Double
         #expect(abs((start ?? -1) - manifest.segments[0].audioStart) < 0.5, "times are relative to the session")
+        // The sessions root's search index heard every transcript as it arrived (no refresh asked).
+        let archive = SessionArchive(root: folder.deletingLastPathComponent())
+        for segment in manifest.segments {
+            let word = (segment.transcription?.text ?? "").split { !$0.isLetter }.max { $0.count < $1.count } ?? "?"
+            let hits = try await archive.search(ArchiveQuery(String(word), session: manifest.id)).hits
+            #expect(hits.contains { $0.segment == segment.id && $0.file == segment.file }, "'\(word)' finds segment \(segment.id)")
+        }
+        #expect(try await archive.refresh().updated == 0, "the index already held the last version of the manifest")
     }
 
     @Test func aWorkerKilledMidJobStillGetsTheSegmentTranscribed() async throws {
@@ -139,6 +148,9 @@ struct TranscriptionTests {
         #expect(outcome.transcribed == summary.segmentCount)
         #expect(outcome.failed == 0)
         #expect(outcome.manifest.state == .stopped)
+        let hits = try await SessionArchive(root: URL(fileURLWithPath: summary.sessionPath).deletingLastPathComponent())
+            .search(ArchiveQuery("\"lazy dog\"")).hits
+        #expect(hits.map(\.session) == [outcome.manifest.id], "resume's transcripts reach the index")
     }
 }
 

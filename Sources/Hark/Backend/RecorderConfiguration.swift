@@ -54,6 +54,9 @@ public struct RecorderConfiguration: Sendable {
     /// earlier sessions under `sessionsDirectory` left queued. Off for short-lived recorders that
     /// share a folder with one that does it (the server's realtime connections).
     public var finishesEarlierSessions = true
+    /// Keep the search index of `sessionsDirectory` (`SessionArchive`, `index.sqlite`) current as
+    /// transcripts arrive. Off for sessions kept only for a moment (unsaved realtime sessions).
+    public var indexesTranscripts = true
 
     /// Builds detectors for modes; loaded lazily on the first `start`, off the caller's executor.
     var detectorFactory: DetectorFactory = .standard

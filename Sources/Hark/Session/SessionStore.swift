@@ -17,9 +17,12 @@ actor SessionStore {
     private var recordingFailed = false
     /// This store's ownership of the folder (see `SessionLock`), until `releaseLock`.
     private let lock: SessionLock?
+    /// The sessions root's search index, told when transcripts change (nil: not indexed).
+    let archiveUpdates: ArchiveUpdates?
 
     init(folder: URL, manifest: SessionManifest, fileSystem: any SessionFileSystem, maxUnsaved: Int,
-         recording: sending RecordingFileWriter?, lock: SessionLock?) {
+         recording: sending RecordingFileWriter?, lock: SessionLock?, indexed: Bool = true) {
+        archiveUpdates = indexed ? ArchiveUpdates(folder: folder) : nil
         self.recording = recording
         self.lock = lock
         self.folder = folder
@@ -54,7 +57,8 @@ actor SessionStore {
         let recording = configuration.keepAudio
             ? try RecordingFileWriter(path: folder.appendingPathComponent(SessionManifest.recordingFile).path) : nil
         return SessionStore(folder: folder, manifest: manifest, fileSystem: fileSystem,
-                            maxUnsaved: configuration.maxUnsavedSegments, recording: recording, lock: lock)
+                            maxUnsaved: configuration.maxUnsavedSegments, recording: recording, lock: lock,
+                            indexed: configuration.indexesTranscripts)
     }
 
     static func sessionName(for date: Date) -> String {
@@ -153,8 +157,11 @@ actor SessionStore {
         }
     }
 
-    /// Gives the folder up to other owners (the recording and its transcriptions are over).
-    func releaseLock() {
+    /// Gives the folder up to other owners (the recording and its transcriptions are over),
+    /// once the search index holds the final manifest.
+    func releaseLock() async {
+        archiveUpdates?.changed()
+        await archiveUpdates?.flush()
         lock?.release()
     }
 

@@ -204,6 +204,7 @@ actor RealtimeConnection {
         if !save {
             folder = FileManager.default.temporaryDirectory.appendingPathComponent("hark-realtime-\(sessionID)", isDirectory: true)
             configuration.sessionsDirectory = folder!
+            configuration.indexesTranscripts = false
         }
         configuration.transcription?.size = 1
         // The session's prompt conditions every utterance (faster-whisper's initial_prompt).
