@@ -80,7 +80,7 @@ public struct ArchiveHit: Sendable, Hashable, Codable {
     public var words: [TimedWord]?
     /// The segment's audio: a path relative to the session folder (`segments/0003.wav`).
     public var file: String
-    /// Relevance (FTS5's bm25): lower is better.
+    /// Relevance (FTS5's bm25): lower is better; 0 when the results are not ranked.
     public var score: Double
 
     static let matchOpen = "\u{2}"
@@ -117,15 +117,19 @@ public struct ArchiveHit: Sendable, Hashable, Codable {
     }
 }
 
-/// A page of hits, best first (relevance, then the newest).
+/// A page of hits, best first: by relevance, then the newest. A query that matches more than
+/// 2000 utterances (a word said all the time) is not ranked — bm25 over all of them would take
+/// too long — and its hits come most recently indexed first, with `ranked` false.
 public struct ArchiveResults: Sendable, Hashable, Codable {
     public var hits: [ArchiveHit]
     /// Whether more hits follow this page (ask again with `offset` + `hits.count`).
     public var hasMore: Bool
+    public var ranked: Bool
 
-    public init(hits: [ArchiveHit], hasMore: Bool) {
+    public init(hits: [ArchiveHit], hasMore: Bool, ranked: Bool = true) {
         self.hits = hits
         self.hasMore = hasMore
+        self.ranked = ranked
     }
 }
 

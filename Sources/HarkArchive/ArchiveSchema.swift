@@ -4,7 +4,7 @@ import GRDB
 /// schema change needs no migration: an index of another version is emptied and filled again.
 enum ArchiveSchema {
     /// Raised whenever a table or what a row holds changes meaning.
-    static let version = 1
+    static let version = 2
 
     /// `sessions` remembers which version of each `session.json` the rows came from (its stamp);
     /// `utterances` holds one row per transcribed segment; `utterance_text` is the FTS5 index of
@@ -34,7 +34,8 @@ enum ArchiveSchema {
         "CREATE INDEX utterances_by_session ON utterances(session)",
         """
         CREATE VIRTUAL TABLE utterance_text USING fts5(
-            text, content='utterances', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')
+            text, content='utterances', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2',
+            prefix='2 3')
         """,
         """
         CREATE TRIGGER utterances_added AFTER INSERT ON utterances BEGIN

@@ -4,7 +4,15 @@ import HarkCore
 
 /// The one query behind `SessionArchive.search`.
 enum ArchiveSearch {
+    /// Ranking computes bm25 for every match (~3 µs each here): past this many matches a query
+    /// is not selective enough to rank in time, and its hits come newest-indexed first instead.
+    static let rankLimit = 2000
+
     static func run(_ expression: String, _ query: ArchiveQuery, _ db: Database) throws -> ArchiveResults {
+        let matches = try Int.fetchOne(db, sql: """
+            SELECT count(*) FROM (SELECT 1 FROM utterance_text WHERE utterance_text MATCH ? LIMIT \(rankLimit + 1))
+            """, arguments: [expression]) ?? 0
+        let ranked = matches <= rankLimit
         var filters = ["utterance_text MATCH ?"]
         var arguments: [(any DatabaseValueConvertible)?] = [expression]
         if let since = query.since { filters.append("u.at >= ?"); arguments.append(since.timeIntervalSince1970) }
@@ -13,15 +21,26 @@ enum ArchiveSearch {
         if let language = query.language { filters.append("u.language = ?"); arguments.append(language) }
         arguments.append(query.limit + 1)
         arguments.append(query.offset)
-        // bm25 ranks; among equals the newest first. One row past the page tells whether more follow.
-        let sql = """
-            SELECT u.session, u.segment, u.start, u.end, u.at, u.language, u.words, u.file,
-                   highlight(utterance_text, 0, char(2), char(3)) AS marked, bm25(utterance_text) AS score
+        // bm25 ranks, among equals the newest first; one row past the page tells whether more
+        // follow. Matches are marked (highlight) only for the page, in the outer query; CROSS JOIN
+        // keeps SQLite from driving it by the full match (FTS5 then looks each page row up by rowid).
+        let page = """
+            SELECT u.rowid AS id, \(ranked ? "bm25(utterance_text)" : "0.0") AS score, u.at AS at
             FROM utterance_text JOIN utterances u ON u.rowid = utterance_text.rowid
             WHERE \(filters.joined(separator: " AND "))
-            ORDER BY score, u.at DESC
+            ORDER BY \(ranked ? "score, u.at DESC" : "utterance_text.rowid DESC")
             LIMIT ? OFFSET ?
             """
+        let sql = """
+            SELECT u.session, u.segment, u.start, u.end, u.at, u.language, u.words, u.file, page.score,
+                   highlight(utterance_text, 0, char(2), char(3)) AS marked
+            FROM (\(page)) AS page
+            CROSS JOIN utterance_text ON utterance_text.rowid = page.id
+            CROSS JOIN utterances u ON u.rowid = page.id
+            WHERE utterance_text MATCH ?
+            ORDER BY \(ranked ? "page.score, page.at DESC" : "page.id DESC")
+            """
+        arguments.append(expression)
         let decoder = JSONDecoder()
         var hits = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row -> ArchiveHit in
             let (text, matches) = ArchiveHit.unmark(row["marked"] ?? "")
@@ -34,7 +53,7 @@ enum ArchiveSearch {
         }
         let hasMore = hits.count > query.limit
         if hasMore { hits.removeLast() }
-        return ArchiveResults(hits: hits, hasMore: hasMore)
+        return ArchiveResults(hits: hits, hasMore: hasMore, ranked: ranked)
     }
 }
 

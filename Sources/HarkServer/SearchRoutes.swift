@@ -7,7 +7,7 @@ import Synchronization
 extension HarkServer {
     /// `GET /api/search?q=…` — full-text search of every session's utterances, with `literal`,
     /// `since`, `until`, `session`, `language`, `limit` (≤ 1000) and `offset`; answers
-    /// `{hits, hasMore}`, each hit with the URL of its audio. A query SQLite cannot read is a 400.
+    /// `{hits, hasMore, ranked}`, each hit with the URL of its audio. A query SQLite cannot read is a 400.
     func addSearchRoutes(to router: Router<HarkRequestContext>) {
         let search = ArchiveSearchService(archive: archive)
         router.get("/api/search") { request, _ in
@@ -74,9 +74,11 @@ struct SearchPage: Encodable {
     }
     var hits: [Hit]
     var hasMore: Bool
+    var ranked: Bool
 
     init(_ results: ArchiveResults) {
         hits = results.hits.map(Hit.init)
         hasMore = results.hasMore
+        ranked = results.ranked
     }
 }

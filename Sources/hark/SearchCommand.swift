@@ -43,7 +43,7 @@ struct SearchCommand: AsyncParsableCommand {
     var offset = 0
     @Flag(help: "Take the query as plain words, not full-text syntax.")
     var literal = false
-    @Flag(help: "Print the hits as JSON ({hits, hasMore}), each with its audio file's full path.")
+    @Flag(help: "Print the hits as JSON ({hits, hasMore, ranked}), each with its audio file's full path.")
     var json = false
     @Flag(help: "Play the best hit's audio (with $HARK_PLAYER, else paplay, aplay, play or ffplay).")
     var play = false
@@ -75,8 +75,8 @@ struct SearchCommand: AsyncParsableCommand {
                 }
                 enum Key: CodingKey { case path }
             }
-            struct Page: Encodable { var hits: [Hit]; var hasMore: Bool }
-            print(JSON.string(Page(hits: results.hits.map { Hit(hit: $0, path: audio($0).path) }, hasMore: results.hasMore)))
+            struct Page: Encodable { var hits: [Hit]; var hasMore: Bool; var ranked: Bool }
+            print(JSON.string(Page(hits: results.hits.map { Hit(hit: $0, path: audio($0).path) }, hasMore: results.hasMore, ranked: results.ranked)))
         } else if results.hits.isEmpty {
             print(offset > 0 ? "No more hits." : "Nothing matches \(query.text).")
         } else {
@@ -86,6 +86,7 @@ struct SearchCommand: AsyncParsableCommand {
                 print("\(hit.session)  \(formatTime(hit.start))  \(languageMark(hit.language))\(marked)")
                 print("    \(audio(hit).path)")
             }
+            if !results.ranked { print("Over 2000 utterances match, too many to rank: the most recently indexed come first. More words narrow it.") }
             if results.hasMore { print("More hits follow: --offset \(offset + results.hits.count).") }
         }
         if play, let best = results.hits.first {

@@ -105,6 +105,23 @@ struct SessionArchiveTests {
         #expect(await archive.check().isEmpty)
     }
 
+    @Test func aWordSaidAllTheTimeIsNotRankedButPaged() async throws {
+        let root = try ArchiveFolder.make()
+        for n in 0..<21 {
+            try ArchiveFolder.write(root, id: String(format: "s%02d", n), created: 1_764_579_600 + Double(n) * 3600,
+                                    texts: (0..<100).map { (" budget line \($0)", "en") })
+        }
+        let archive = SessionArchive(root: root)
+        try await archive.refresh()
+        let first = try await archive.search(ArchiveQuery("budget"))
+        #expect(!first.ranked && first.hasMore && first.hits.count == 20)
+        #expect(first.hits.first?.session == "s20", "the most recently indexed first")
+        let second = try await archive.search(ArchiveQuery("budget", offset: 20))
+        #expect(Set(first.hits.map { "\($0.session)#\($0.segment)" }).isDisjoint(with: second.hits.map { "\($0.session)#\($0.segment)" }))
+        #expect(first.hits.allSatisfy { $0.matches.count == 1 }, "hits are marked as ranked ones are")
+        #expect(try await archive.search(ArchiveQuery("\"line 7\"")).ranked, "a selective query is ranked")
+    }
+
     @Test func anIndexOfAnotherVersionIsMadeAgain() async throws {
         let root = try ArchiveFolder.make()
         try ArchiveFolder.write(root, id: "a", created: 1_764_579_600, texts: [(" budget", "en")])
