@@ -22,24 +22,15 @@ demo: release    ## the main job: a live recording session (virtual microphone w
 
 test: test-unit test-tsan fuzz-smoke
 
-# Tests that time real processes against a real-time input (Ctrl-C mid-sentence, SIGKILL) run on
-# their own after the rest: starved of CPU by dozens of parallel tests on two cores, a "live" input
-# is consumed in bursts and the moment of a signal loses its meaning. Suites that play into the one
-# virtual microphone run one after another, or they would hear each other.
-TIMED_TESTS := RecordCommandTests|ResumeCommandTests|OpenUtteranceTests|RemoteEngineTests|WorkerWarmUpTests|SessionLockTests|RealtimeClientTests
-MICROPHONE_TESTS := LiveCaptureTests LiveTranscriptionTests TUITests ServeCommandTests PartialTranscriptLiveTests
-
 TEST_VENV := .build/test-venv
 
 test-env: deps   ## Python with OpenAI's own client (openai[realtime], pinned), which the realtime tests drive Hark with
 	test -x $(TEST_VENV)/bin/python || python3 -m venv $(TEST_VENV)
 	$(TEST_VENV)/bin/python -m pip install -q --disable-pip-version-check -r scripts/test-requirements.txt
 
-test-unit: build models test-env ## every test, including live capture through the virtual microphone
+test-unit: build models test-env ## every test, including live capture through the virtual microphone (scripts/run-tests.sh: which run together, which alone)
 	scripts/virtual-mic.sh start
-	HARK_REQUIRE_MODELS=1 $(SWIFT) test --skip-build --skip "$(TIMED_TESTS)|$(subst $(space),|,$(MICROPHONE_TESTS))"
-	HARK_REQUIRE_MODELS=1 $(SWIFT) test --skip-build --filter "$(TIMED_TESTS)"
-	for suite in $(MICROPHONE_TESTS); do HARK_REQUIRE_MODELS=1 $(SWIFT) test --skip-build --filter $$suite || exit 1; done
+	SWIFT="$(SWIFT)" scripts/run-tests.sh
 
 test-tsan: deps  ## the ring's concurrent stress test under ThreadSanitizer; any report fails
 	TSAN_OPTIONS=halt_on_error=1 $(SWIFT) test --scratch-path $(TSAN_SCRATCH) --sanitize=thread \

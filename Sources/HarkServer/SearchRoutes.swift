@@ -25,8 +25,6 @@ extension HarkServer {
             let results = try await search.run(query)
             return JSONBody(SearchPage(results))
         }
-        // The index learns of sessions recorded while the server was down before the first search.
-        Task.detached { await search.refreshIfDue() }
     }
 
     static func integer(_ text: String?, named name: String) throws -> Int? {

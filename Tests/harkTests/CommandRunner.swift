@@ -52,7 +52,7 @@ final class HarkProcess: Sendable {
     var processIdentifier: Int32 { process.processIdentifier }
 
     /// Waits (up to `timeout`) for the process to exit and returns its status; kills it on timeout.
-    func exitStatus(timeout: Duration = .seconds(60)) async throws -> Int32 {
+    func exitStatus(timeout: Duration = .seconds(180)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             if ContinuousClock.now > deadline {
@@ -100,4 +100,11 @@ func temporaryFolder(_ label: String) throws -> URL {
 /// Whether `make models` installed `relativePath` where the built `hark` looks for it.
 func modelInstalled(_ relativePath: String) -> Bool {
     FileManager.default.fileExists(atPath: RecorderConfiguration.defaultModelsDirectory().appendingPathComponent(relativePath).path)
+}
+
+/// The session folders under a sessions folder (not `index.sqlite` and its companions), sorted.
+func sessionFolders(in root: URL) throws -> [String] {
+    try FileManager.default.contentsOfDirectory(atPath: root.path).sorted().filter {
+        FileManager.default.fileExists(atPath: root.appendingPathComponent($0).appendingPathComponent("session.json").path)
+    }
 }

@@ -71,7 +71,7 @@ struct HardeningTests {
         // no server paths.
         let recorded = try await HarkProcess.run(["record", "--input", Self.beckett, "--no-transcribe", "--out", out.path])
         #expect(recorded.status == 0, "\(recorded.stderr)")
-        let original = try #require(try FileManager.default.contentsOfDirectory(atPath: out.path).first)
+        let original = try #require(try sessionFolders(in: out).first)
         try Self.copySession(out, original, as: "escape") { segment in segment["file"] = "../../../../../../etc/passwd" }
         try Self.copySession(out, original, as: "far") { segment in
             segment["transcription"] = ["state": "done", "attempts": 1, "text": "far",

@@ -64,7 +64,7 @@ struct RealtimeClientTests {
         // ?save=true: the connection's utterances are a session like any other.
         server.interrupt()
         #expect(try await server.exitStatus() == 0, "\(server.stderr)")
-        let sessions = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { !$0.hasPrefix(".") }
+        let sessions = try sessionFolders(in: out)
         #expect(sessions.count == 1, "\(sessions)")
         let manifest = try Data(contentsOf: out.appendingPathComponent(sessions.first ?? "").appendingPathComponent("session.json"))
         let object = try JSONSerialization.jsonObject(with: manifest) as? [String: Any]

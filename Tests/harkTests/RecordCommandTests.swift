@@ -74,7 +74,7 @@ struct RecordCommandTests {
         let status = try await hark.exitStatus(timeout: .seconds(20))
         #expect(status == 0, "\(hark.stdout)\(hark.stderr)")
 
-        let sessions = try FileManager.default.contentsOfDirectory(atPath: out.path)
+        let sessions = try sessionFolders(in: out)
         try #require(sessions.count == 1)
         let folder = out.appendingPathComponent(sessions[0])
         let manifest = try JSONSerialization.jsonObject(

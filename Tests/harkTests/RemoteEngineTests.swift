@@ -30,7 +30,7 @@ struct RemoteEngineTests {
     }
 
     static func transcriptions(in sessions: URL) throws -> [[String: Any]] {
-        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: sessions.path).first)
+        let id = try #require(try sessionFolders(in: sessions).first)
         let data = try Data(contentsOf: sessions.appendingPathComponent(id).appendingPathComponent("session.json"))
         let manifest = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
         return (manifest["segments"] as? [[String: Any]] ?? []).map { $0["transcription"] as? [String: Any] ?? [:] }

@@ -4,7 +4,7 @@ import Testing
 @Suite("hark resume", .enabled(if: TranscribeCommandTests.modelInstalled, "run `make models`"))
 struct ResumeCommandTests {
     static func manifest(_ out: URL) throws -> [String: Any] {
-        let session = try #require(try FileManager.default.contentsOfDirectory(atPath: out.path).first)
+        let session = try #require(try sessionFolders(in: out).first)
         let data = try Data(contentsOf: out.appendingPathComponent(session).appendingPathComponent("session.json"))
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
@@ -33,7 +33,7 @@ struct ResumeCommandTests {
             let transcription = segment["transcription"] as? [String: Any]
             #expect(transcription?["state"] as? String == "done", "\(segment)")
         }
-        let session = try #require(try FileManager.default.contentsOfDirectory(atPath: out.path).first)
+        let session = try #require(try sessionFolders(in: out).first)
         let transcript = try String(contentsOf: out.appendingPathComponent(session).appendingPathComponent("transcript.txt"), encoding: .utf8)
         #expect(transcript.contains("lazy dog"), "\(transcript)")
     }

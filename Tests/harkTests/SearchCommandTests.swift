@@ -13,7 +13,7 @@ struct SearchCommandTests {
         let out = try temporaryFolder("search")
         let recorded = try await HarkProcess.run(["record", "--input", HarkProcess.speech, "--out", out.path, "--workers", "1"])
         #expect(recorded.status == 0, "\(recorded.stderr)")
-        let id = try #require(try FileManager.default.contentsOfDirectory(atPath: out.path).first { !$0.hasPrefix("index.sqlite") })
+        let id = try #require(try sessionFolders(in: out).first)
         return (out, id)
     }
 

@@ -151,7 +151,7 @@ struct ServeCommandTests {
             _ = try await browser.evaluate(#"document.getElementById("dictate").click()"#)
             try await browser.waitUntil(#"!document.getElementById("dictate").classList.contains("recording")"#, timeout: .seconds(30))
             try await browser.waitUntil(#"document.querySelectorAll("li.session").length === 1"#)
-            let sessions = try FileManager.default.contentsOfDirectory(atPath: out.path).filter { !$0.hasPrefix(".") }
+            let sessions = try sessionFolders(in: out)
             #expect(sessions.count == 1, "\(sessions)")
             let folder = out.appendingPathComponent(try #require(sessions.first))
             let segments = folder.appendingPathComponent("segments")
@@ -188,7 +188,7 @@ struct ServeCommandTests {
         if status == 200 {
             try await curl.waitFor("event: recordingStopped")
             let manifest = try String(contentsOf: out.appendingPathComponent(try #require(
-                FileManager.default.contentsOfDirectory(atPath: out.path).first)).appendingPathComponent("session.json"), encoding: .utf8)
+                sessionFolders(in: out).first)).appendingPathComponent("session.json"), encoding: .utf8)
             #expect(manifest.contains("\"state\" : \"stopped\"") || manifest.contains("\"state\":\"stopped\""), "\(manifest.prefix(400))")
         }
     }

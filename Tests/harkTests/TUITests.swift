@@ -104,7 +104,7 @@ struct TUITests {
         let after = try await tmux.waitFor("HARK-EXITED 0")
         #expect(!after.contains("SPACE record"), "the terminal is restored")
 
-        let session = try #require(try FileManager.default.contentsOfDirectory(atPath: out.path).first)
+        let session = try #require(try sessionFolders(in: out).first)
         let folder = out.appendingPathComponent(session)
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: folder.appendingPathComponent("session.json"))) as? [String: Any]
         let segments = manifest?["segments"] as? [[String: Any]] ?? []
@@ -158,7 +158,7 @@ struct TUITests {
         #expect(status == 0, "hark tui was found and signalled")
         let after = try await tmux.waitFor("HARK-EXITED 0")
         #expect(!after.contains("● REC"), "the terminal is restored")
-        let session = try #require(try FileManager.default.contentsOfDirectory(atPath: out.path).first)
+        let session = try #require(try sessionFolders(in: out).first)
         let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent(session)
             .appendingPathComponent("session.json"))) as? [String: Any]
         #expect(manifest?["state"] as? String == "stopped")

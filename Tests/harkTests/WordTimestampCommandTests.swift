@@ -33,7 +33,7 @@ struct WordTimestampCommandTests {
         let sessions = try temporaryFolder("words")
         let record = try await HarkProcess.run(["record", "--input", HarkProcess.speech, "--word-timestamps", "--out", sessions.path])
         #expect(record.status == 0, "\(record.stderr)")
-        let session = try #require(try FileManager.default.contentsOfDirectory(atPath: sessions.path).first { !$0.hasPrefix(".") })
+        let session = try #require(try sessionFolders(in: sessions).first)
         let manifest = try JSONDecoder.harkManifest.decode(SessionManifest.self, from: Data(contentsOf: sessions.appendingPathComponent("\(session)/session.json")))
         #expect(manifest.segments.count == 4)
         for segment in manifest.segments {
