@@ -110,6 +110,11 @@ public final class PackedMatrix: @unchecked Sendable {
     }
 
     /// Whether this CPU multiplies `format` faster than float32 (it has the instructions for it).
+    /// Whether int8 products run in SIMD at all here (VNNI, or AVX2's 16-bit multiply-adds).
+    public static var hasSIMDInt8: Bool {
+        Int(hark_cpu_features()) & (HARK_CPU_AVX2 | HARK_CPU_AVX512VNNI | HARK_CPU_AVXVNNI) != 0
+    }
+
     public static func isAccelerated(_ format: Format) -> Bool {
         let features = Int(hark_cpu_features())
         switch format {

@@ -193,6 +193,9 @@ extension WhisperModel {
         guard type == .auto else { return type }
         if beamSize > 1, PackedMatrix.isAccelerated(.int8) { return .int8 }
         if PackedMatrix.isAccelerated(.bfloat16) { return .bfloat16 }
+        // Without VNNI or BF16 (AVX2 only), int8 through AVX2 took a third of float32's time and
+        // heard the set better (greedy 7.08 % against 7.43; faster-whisper int8 9.33).
+        if !PackedMatrix.isAccelerated(.int8), PackedMatrix.hasSIMDInt8 { return .int8 }
         return .float32
     }
 }
