@@ -102,6 +102,21 @@ struct ServeCommandTests {
         #expect(try await server.exitStatus() == 0, "\(server.stderr)")
     }
 
+    /// The speech fixture, then an 11 s sentence (espeak-ng), as the browser's fake microphone.
+    static func speechWithALongSentence(in folder: URL) async throws -> URL {
+        let spoken = folder.appendingPathComponent("long-sentence.wav"), resampled = folder.appendingPathComponent("long-16k.wav")
+        let joined = folder.appendingPathComponent("microphone.wav")
+        let sentence = "When a sentence runs on for a long time, the words that were heard first are transcribed "
+            + "again and again, so they settle long before the speaker stops talking at the very end."
+        for (tool, arguments) in [("espeak-ng", ["-s", "150", "-w", spoken.path, sentence]),
+                                  ("sox", [spoken.path, "-r", "16000", resampled.path]),
+                                  ("sox", [HarkProcess.speech, resampled.path, joined.path])] {
+            let result = try await HarkProcess.run(executable: "/usr/bin/\(tool)", arguments)
+            #expect(result.status == 0, "\(tool): \(result.stderr)")
+        }
+        return joined
+    }
+
     /// "Record from this browser": Chromium's fake capture device plays the speech fixture (in a
     /// loop) into getUserMedia, the page streams it over /v1/realtime, and shows the text.
     @Test(.enabled(if: TranscribeCommandTests.modelInstalled, "run `make models`"),
@@ -111,9 +126,10 @@ struct ServeCommandTests {
         let token = "page-token-\(UInt32.random(in: 0 ... .max))"
         let (server, port) = try await Self.serve(["--out", out.path], environment: ["HARK_TOKEN": token])
         defer { server.interrupt() }
+        let microphone = try await Self.speechWithALongSentence(in: out)
         let browser = try await HeadlessChromium(width: 1100, height: 800, extraArguments: [
             "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
-            "--use-file-for-fake-audio-capture=\(HarkProcess.speech)",
+            "--use-file-for-fake-audio-capture=\(microphone.path)",
             "--autoplay-policy=no-user-gesture-required",
         ])
         try await browser.closing {
@@ -137,6 +153,10 @@ struct ServeCommandTests {
                 """, timeout: .seconds(60))
             let texts = try await browser.evaluate(##"[...document.querySelectorAll("#dictation .text")].map(e => e.textContent).join(" | ")"##)
             #expect(texts.lowercased().contains("i say today"), "the second sentence too: \(texts)")
+            // Deltas carry only stable text (words two partials agree on). The fixture's sentences
+            // are short enough to end before a CPU without AVX-512 makes two partials; the long
+            // one after them is not.
+            try? await browser.waitUntil("window.deltasSeen > 0", timeout: .seconds(60))
             let deltas = try await browser.evaluate("window.deltasSeen")
             #expect((Int(deltas) ?? 0) > 0, "partial text grew on the page before its final (\(deltas) changes)")
 
