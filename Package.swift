@@ -71,6 +71,7 @@ let package = Package(
         .target(name: "Hark",
                 dependencies: [
                     "HarkCore", "HarkAudio", "HarkVAD", "HarkWhisper", "HarkArchive",
+                    .product(name: "Atomics", package: "swift-atomics"),
                     .product(name: "Logging", package: "swift-log"),
                     .product(name: "Subprocess", package: "swift-subprocess"),
                     .product(name: "DequeModule", package: "swift-collections"),

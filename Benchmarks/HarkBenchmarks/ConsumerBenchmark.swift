@@ -21,6 +21,7 @@ enum ConsumerBenchmark {
         defer { try? FileManager.default.removeItem(at: root) }
         for _ in 0..<repeats {
             var configuration = RecorderConfiguration()
+            configuration.transcription = nil   // capture alone is measured
             configuration.input = .file(path: file, pacing: .asFastAsPossible)
             configuration.sessionsDirectory = root
             configuration.vadMode = .energy

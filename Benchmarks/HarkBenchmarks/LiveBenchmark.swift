@@ -10,6 +10,7 @@ enum LiveBenchmark {
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("hark-bench-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: root) }
         var configuration = RecorderConfiguration()
+        configuration.transcription = nil   // capture alone is measured
         configuration.sessionsDirectory = root
         configuration.vadMode = .energy
         let recorder = AsyncRecorderBackend(configuration: configuration)

@@ -14,7 +14,7 @@ enum SearchBenchmark {
             try? FileManager.default.removeItem(at: root)
             let started = ContinuousClock.now
             try synthesize(sessions: sessions, utterances: utterances, root: root, corpus: &corpus)
-            FileManager.default.createFile(atPath: marker.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: marker.path, contents: nil)
             print("synthesized \(sessions) sessions × \(utterances) utterances in \(format((ContinuousClock.now - started).inSeconds)) s")
         }
         let archive = SessionArchive(root: root)

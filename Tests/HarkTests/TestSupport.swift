@@ -39,6 +39,7 @@ enum Fixtures {
     static func fileConfiguration(root: URL, pacing: RecorderConfiguration.FilePacing = .asFastAsPossible,
                                   path: String = speech) -> RecorderConfiguration {
         var configuration = RecorderConfiguration()
+        configuration.transcription = nil   // not transcribed unless a test says so
         configuration.input = .file(path: path, pacing: pacing)
         configuration.sessionsDirectory = root
         configuration.vadMode = .energy

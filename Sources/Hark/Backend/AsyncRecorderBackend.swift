@@ -14,6 +14,7 @@ import HarkCore
 /// the session store's actor, never on the caller or the audio thread. Events reach the handler
 /// (sync or async) and every `events` subscriber in order.
 public actor AsyncRecorderBackend {
+    /// What it was made with; fixed for its life.
     public nonisolated let configuration: RecorderConfiguration
     private let broadcaster: EventBroadcaster
     private let handlerTask: Task<Void, Never>?
@@ -27,6 +28,7 @@ public actor AsyncRecorderBackend {
     /// The current (or last) session folder; set once `start()` returns.
     public private(set) var sessionURL: URL?
 
+    /// A recorder with `configuration`, its events read from `events`; nothing loads until `start()`.
     public init(configuration: RecorderConfiguration = .init()) {
         self.init(configuration: configuration, handler: nil)
     }
@@ -69,6 +71,7 @@ public actor AsyncRecorderBackend {
     /// Every event from now on. Each access is a new subscription with its own bounded buffer.
     public nonisolated var events: EventStream { broadcaster.subscribe() }
 
+    /// Whether a recording runs now.
     public var isRecording: Bool { lifecycle.isRecording }
 
     /// The VAD mode in force (or that the next recording starts with).
@@ -98,7 +101,9 @@ public actor AsyncRecorderBackend {
                                      detectors: detectors, mode: vadMode, segmenter: configuration.segmenter,
                                      pollInterval: configuration.pollInterval, started: started)
             var transcription: (transcriber: SessionTranscriber, collector: Task<Void, Never>)?
-            if let workers = configuration.transcription {
+            let workers = configuration.transcription?.resolved(modelsDirectory: configuration.modelsDirectory)
+            setup.transcriptionDeferred = workers.flatMap { Self.missingModel($0, modelsDirectory: configuration.modelsDirectory) }
+            if let workers, setup.transcriptionDeferred == nil {
                 let transcriber = SessionTranscriber(store: store, pool: TranscriptionWorkerPool(configuration: workers),
                                                      events: broadcaster, partials: configuration.partialTranscripts,
                                                      sampleRate: CaptureLoop.sampleRate)
@@ -123,7 +128,7 @@ public actor AsyncRecorderBackend {
             captureTask = task
             sessionURL = folder
             lifecycle.startSucceeded()
-            if let workers = configuration.transcription, configuration.finishesEarlierSessions, catchUp == nil {
+            if let workers, setup.transcriptionDeferred == nil, configuration.finishesEarlierSessions, catchUp == nil {
                 // Sessions an earlier run left with transcriptions queued (stopped before they ran,
                 // or killed): finished in the background by one extra worker.
                 var one = workers
@@ -178,9 +183,23 @@ public actor AsyncRecorderBackend {
         if lifecycle.isRecording { control?.request(mode) }
     }
 
+    /// The VAD detectors this build can use.
     public nonisolated var availableDetectors: [VADMode.Detector] { configuration.detectorFactory.available }
 
     // MARK: - Helpers
+
+    /// Why Whisper workers of `workers` cannot run: their model is not installed. (Other workers
+    /// say for themselves when they start.)
+    private static func missingModel(_ workers: WorkerPoolConfiguration, modelsDirectory: URL) -> HarkError? {
+        guard let model = workers.model(in: modelsDirectory),
+              !FileManager.default.fileExists(atPath: model.appendingPathComponent("model.bin").path) else { return nil }
+        let name = model.lastPathComponent.hasPrefix("whisper-") ? String(model.lastPathComponent.dropFirst(8)) : HarkSettings.fallbackModelName
+        return HarkError(.modelMissing, """
+            No Whisper model at '\(model.path)': segments are saved and queued, not transcribed. Install one with \
+            `hark models install \(name)` (or `ModelStore().install("\(name)")` from HarkModels); the next recording, \
+            or `hark resume`, transcribes what is queued.
+            """)
+    }
 
     private func captureEnded(_ summary: RecordingSummary) {
         lifecycle.captureEnded(summary)

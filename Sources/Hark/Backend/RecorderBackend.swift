@@ -9,8 +9,10 @@ import Synchronization
 /// Call it from ordinary threads, not from async code: each call blocks its thread until the
 /// async work finishes.
 public final class RecorderBackend: Sendable {
+    /// The async recorder this one blocks on (for code that has both kinds of caller).
     public let recorder: AsyncRecorderBackend
 
+    /// A recorder with `configuration`; nothing starts or loads until `start()`.
     public init(configuration: RecorderConfiguration = .init()) {
         recorder = AsyncRecorderBackend(configuration: configuration)
     }
@@ -21,22 +23,30 @@ public final class RecorderBackend: Sendable {
     }
 
     @available(*, noasync, message: "Blocks its thread; from async code use AsyncRecorderBackend (the `recorder` property).")
+    /// Starts a session (see `AsyncRecorderBackend.start()`); blocks until it records. Throws `HarkError`.
     public func start() throws { try blocking { [recorder] in try await recorder.start() } }
 
     @available(*, noasync, message: "Blocks its thread; from async code use AsyncRecorderBackend (the `recorder` property).")
     @discardableResult
+    /// Stops, saving the utterance in progress; blocks until the session is closed. Throws `notRecording` when
+    /// idle.
     public func stop() throws -> RecordingSummary { try blocking { [recorder] in try await recorder.stop() } }
 
     @available(*, noasync, message: "Blocks its thread; from async code use AsyncRecorderBackend (the `recorder` property).")
+    /// Blocks until the recording ends (a file input at its end); nil if none was started.
     public func waitUntilFinished() -> RecordingSummary? { blocking { [recorder] in await recorder.waitUntilFinished() } }
 
     @available(*, noasync, message: "Blocks its thread; from async code use AsyncRecorderBackend (the `recorder` property).")
+    /// Changes the VAD mode at the next 32 ms chunk; throws when the mode's detector is not available.
     public func setVADMode(_ mode: VADMode) throws { try blocking { [recorder] in try await recorder.setVADMode(mode) } }
 
+    /// Whether a recording runs now.
     public var isRecording: Bool { blocking { [recorder] in await recorder.isRecording } }
 
+    /// The current (or last) session folder; set once `start()` returns.
     public var sessionURL: URL? { blocking { [recorder] in await recorder.sessionURL } }
 
+    /// Every event from now on, as with `AsyncRecorderBackend.events`.
     public var events: EventStream { recorder.events }
 }
 

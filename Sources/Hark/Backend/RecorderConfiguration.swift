@@ -4,6 +4,7 @@ import HarkVAD
 
 /// Everything a recorder needs to know, with defaults that suit dictation and meeting notes.
 public struct RecorderConfiguration: Sendable {
+    /// Where the audio comes from.
     public enum Input: Sendable, Hashable {
         /// A live capture device.
         case device(DeviceSelector)
@@ -13,17 +14,21 @@ public struct RecorderConfiguration: Sendable {
         case stream(AudioStream)
     }
 
+    /// How a file input is played: at the speed of speech, or as fast as it can be read.
     public enum FilePacing: String, Sendable, Hashable, Codable {
         case realTime
         case asFastAsPossible
     }
 
+    /// The system's default input device unless chosen.
     public var input: Input = .device(.systemDefault)
     /// Where session folders are made. See `defaultSessionsDirectory`.
     public var sessionsDirectory: URL = RecorderConfiguration.defaultSessionsDirectory()
+    /// The VAD mode a recording starts with (`setVADMode` changes it while recording).
     public var vadMode: VADMode = .silero
     /// Where models are installed (scripts/install-models.sh). See `defaultModelsDirectory`.
     public var modelsDirectory: URL = RecorderConfiguration.defaultModelsDirectory()
+    /// How speech is cut into utterances: pre-roll, hangover, minimum and maximum length.
     public var segmenter = SegmenterConfiguration()
     /// Also write the whole recording (`recording.wav`), synced about once a second.
     public var keepAudio = false
@@ -37,8 +42,12 @@ public struct RecorderConfiguration: Sendable {
     public var eventBufferLimit = 4096
     /// Segments held in memory when their files cannot be written, before the recording stops.
     public var maxUnsavedSegments = 16
-    /// Transcription worker processes for saved segments; nil leaves segments untranscribed.
-    public var transcription: WorkerPoolConfiguration?
+    /// How saved segments are transcribed; nil leaves them untranscribed. By default Whisper
+    /// with the default model (`WorkerPoolConfiguration.Workers.automatic`): in worker processes
+    /// of the app itself when it calls `HarkWorker.runIfRequested()`, else in this process. With
+    /// the model not installed, a `recorderError` (`modelMissing`) says how to install it, once
+    /// per recording, and segments are saved and left queued for a later run.
+    public var transcription: WorkerPoolConfiguration? = WorkerPoolConfiguration()
     /// At the end of a recording, how long to wait for queued transcriptions (the rest stay
     /// queued in the manifest for `hark resume` or the next start).
     public var transcriptionDrainTime: Duration = .seconds(30)
@@ -62,6 +71,7 @@ public struct RecorderConfiguration: Sendable {
     var detectorFactory: DetectorFactory = .standard
     var fileSystem: any SessionFileSystem = POSIXFileSystem()
 
+    /// The defaults: the default device, Silero VAD, transcription as `transcription` says.
     public init() {}
 
     /// `$HARK_MODELS_DIR`, else `$XDG_DATA_HOME/hark/models`, else `~/.local/share/hark/models`.
@@ -97,6 +107,7 @@ public struct PartialTranscriptConfiguration: Sendable, Hashable {
     /// 636 ms greedy, 518 ms at beam 5, workers 41 vs 43 % of a core).
     public var beamSize = 5
 
+    /// Partials every `interval` seconds of new audio, decoded with `beamSize` beams.
     public init(interval: Double = 0.5, beamSize: Int = 5) {
         self.interval = interval
         self.beamSize = beamSize

@@ -27,6 +27,9 @@ struct CaptureSetup: Sendable {
     var started: RecordingStarted
     /// Queues each saved segment for transcription; nil when transcription is off.
     var transcriber: SessionTranscriber? = nil
+    /// Why transcription cannot run now (no model): said once, as the recording starts, and
+    /// each saved segment is marked queued in the manifest for a later run to transcribe.
+    var transcriptionDeferred: HarkError? = nil
     /// Transcribe each pause's tentative utterance before the hangover confirms it.
     var speculate = true
     /// Ask the transcriber for partial transcripts of the utterance being spoken.

@@ -37,6 +37,7 @@ struct CaptureLoop {
     /// Records until stopped, the input ends or a fatal error; then saves what is open.
     mutating func run() async -> RecordingSummary {
         setup.events.publish(.recordingStarted(setup.started))
+        report(setup.transcriptionDeferred)
         var reason = RecordingSummary.StopReason.requested
         var fatal: HarkError?
         do {
@@ -211,6 +212,9 @@ struct CaptureLoop {
         nextSegmentID = record.id + 1
         quiet = false
         setup.events.publish(.segmentSaved(.init(segment: record)))
+        if setup.transcriptionDeferred != nil {
+            report(await setup.store.setTranscription(TranscriptionRecord(state: .queued, attempts: 0), forSegment: record.id))
+        }
         let sinceSpeechEnd = Double(chunkStep.position - utterance.speechEnd) / rate
         await setup.transcriber?.enqueue(record, span: Speculation.Span(utterance), speechEnded: .now - .seconds(sinceSpeechEnd))
     }

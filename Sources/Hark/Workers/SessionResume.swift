@@ -5,9 +5,13 @@ import HarkCore
 /// (the recorder was killed) and transcribes every saved segment that is not done — queued,
 /// running when the run died, failed, or never queued.
 public enum SessionResume {
+    /// What a resume left behind, counted over all of the session's segments.
     public struct Outcome: Sendable {
+        /// Segments whose transcription is done, earlier ones included.
         public var transcribed: Int
+        /// Segments whose transcription failed.
         public var failed: Int
+        /// The session's manifest as the resume left it.
         public var manifest: SessionManifest
     }
 

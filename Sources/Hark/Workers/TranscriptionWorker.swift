@@ -20,30 +20,40 @@ public enum TranscriptionWorker {
     public static func serve(engine: any TranscriptionEngine, threads: Int? = nil,
                              modelsDirectory: URL = RecorderConfiguration.defaultModelsDirectory(),
                              load: () async throws -> Void) async -> Int32 {
-        @Sendable func send(_ reply: WorkerReply) {
-            // A result and a protocol error may be written from two tasks: one line at a time.
-            output.withLock { FileHandle.standardOutput.write(Data(reply.encodedLine().utf8)) }
-        }
+        await serve(engine: engine, threads: threads, modelsDirectory: modelsDirectory, requests: standardInputLines(),
+                    send: { reply in
+                        // A result and a protocol error may be written from two tasks: one line at a time.
+                        output.withLock { FileHandle.standardOutput.write(Data(reply.encodedLine().utf8)) }
+                    }, load: load)
+    }
+
+    /// The protocol over any pair of channels: `requests` are the lines a worker reads, `send`
+    /// what it writes. Processes use stdin and stdout; an in-process worker, memory.
+    static func serve(engine: any TranscriptionEngine, threads: Int?, modelsDirectory: URL,
+                      requests: AsyncStream<String>, send: @escaping @Sendable (WorkerReply) async -> Void,
+                      load: () async throws -> Void) async -> Int32 {
         do {
             try await load()
         } catch {
-            send(.fatal(error as? HarkError ?? HarkError(.internalFailure, "\(error)")))
+            await send(.fatal(error as? HarkError ?? HarkError(.internalFailure, "\(error)")))
             return 1
         }
-        send(.ready(version: WorkerProtocol.version))
+        await send(.ready(version: WorkerProtocol.version))
         // Jobs run one at a time in a task of their own, so that a cancel read meanwhile can stop one.
         var current: (id: Int, task: Task<Void, Never>)?
-        for await line in standardInputLines() {
+        for await line in requests {
             switch WorkerRequest.decode(line) {
             case .cancel(let id)?:
                 if let current, current.id == id { current.task.cancel() }
             case .job(let job)?:
                 await current?.task.value
-                current = (job.id, Task { send(await answer(job, engine: engine, threads: threads, modelsDirectory: modelsDirectory)) })
+                current = (job.id, Task { await send(await answer(job, engine: engine, threads: threads, modelsDirectory: modelsDirectory)) })
             case nil:
-                send(.failure(id: nil, HarkError(.invalidInput, "Not a version \(WorkerProtocol.version) job: \(line.prefix(200))")))
+                await send(.failure(id: nil, HarkError(.invalidInput, "Not a version \(WorkerProtocol.version) job: \(line.prefix(200))")))
             }
         }
+        // The input closed: an in-process worker's pool is done with it, so the job in hand stops.
+        if Task.isCancelled { current?.task.cancel() }
         await current?.task.value
         return 0
     }

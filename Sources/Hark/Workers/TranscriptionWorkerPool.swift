@@ -7,49 +7,6 @@ import System
 import SystemPackage
 #endif
 
-/// How transcription worker processes are run.
-public struct WorkerPoolConfiguration: Sendable {
-    /// The worker program: `hark` (with `arguments` ["worker"]) or anything speaking `WorkerProtocol`.
-    public var executable: String
-    public var arguments: [String]
-    /// Added to the environment the workers inherit (a remote endpoint's token, say).
-    public var environment: [String: String] = [:]
-    /// Worker processes; the default fits the machine (one per two cores, at least one).
-    public var size: Int = max(1, ProcessInfo.processInfo.activeProcessorCount / 2)
-    /// A job taking longer is abandoned, its worker killed and replaced, and the job retried.
-    public var jobTimeout: Duration = .seconds(120)
-    /// How long a new worker may take to load its model.
-    public var startTimeout: Duration = .seconds(120)
-    /// Attempts per job when workers crash or hang (a worker's own error is not retried); also
-    /// the failed starts in a row (a worker that exits, or says anything but `ready`, before it
-    /// is ready) after which transcription is disabled until `recoveryInterval` has passed.
-    public var maxAttempts = 3
-    /// While transcription is disabled, jobs fail at once with the reason; the first job after
-    /// this long tries to start workers again, so the pool recovers once the cause is gone (a
-    /// model installed, say).
-    public var recoveryInterval: Duration = .seconds(10)
-    /// The first pause between failed starts, doubled after each (0.2 s, 0.4 s, …).
-    public var restartBackoff: Duration = .milliseconds(200)
-    /// Decoded audio per job beyond this is refused by the worker (`audioTooLong`); nil: the
-    /// reader's default (`AudioFile.defaultMaxSeconds`).
-    public var maxAudioSeconds: Double?
-    /// Jobs waiting in memory; beyond this `submit` refuses (the durable queue keeps them).
-    public var queueLimit = 1024
-    /// Beam 5, faster-whisper's default: on utterances cut out of a talk, greedy decoding misheard
-    /// two of the fixture's four sentences that beam search got right.
-    public var options = TranscriptionOptions(beamSize: 5)
-    /// Each job reads the text last transcribed before it as its prompt, after `options.prompt`
-    /// (faster-whisper's condition_on_previous_text, across utterances): names and style carry
-    /// over, and so would a mistake. "Last" is by completion: live, with one worker, that is the
-    /// utterance before; with several, or a resumed session's backlog, not always.
-    public var conditionOnPreviousText = false
-
-    public init(executable: String, arguments: [String] = ["worker"]) {
-        self.executable = executable
-        self.arguments = arguments
-    }
-}
-
 extension WorkerPoolConfiguration {
     var environmentUpdates: [Environment.Key: String?] {
         var updates: [Environment.Key: String?] = [:]
@@ -58,15 +15,20 @@ extension WorkerPoolConfiguration {
     }
 }
 
+/// One file to transcribe, as the pool queues it.
 public struct WorkerJob: Sendable, Hashable {
+    /// Unique among the pool's jobs; results carry it back.
     public var id: Int
+    /// The audio file's path.
     public var file: String
+    /// Attempts already made (workers that crashed or hung on it).
     public var attempts = 0
     /// Best effort (a partial transcript): taken only by a worker that is idle at once, never
     /// queued; stopped when an ordinary job needs its worker; not retried.
     public var isPartial = false
     /// Replaces the pool's `options` for this job.
     public var options: TranscriptionOptions?
+    /// A job for `file`; `options` nil takes the pool's.
     public init(id: Int, file: String, isPartial: Bool = false, options: TranscriptionOptions? = nil) {
         self.id = id
         self.file = file
@@ -75,6 +37,7 @@ public struct WorkerJob: Sendable, Hashable {
     }
 }
 
+/// What became of a job, as `TranscriptionWorkerPool.results` reports it.
 public enum WorkerOutcome: Sendable {
     /// A worker took the job (attempt `job.attempts + 1`).
     case started
@@ -87,20 +50,23 @@ public enum WorkerOutcome: Sendable {
     case interrupted
 }
 
-/// Worker processes, started lazily (on the first job, or earlier by `prepare`) and restarted
+/// Transcription workers — processes, or engines in this process (`WorkerPoolConfiguration.Workers`) —
+/// started lazily (on the first job, or earlier by `prepare`) and restarted
 /// when they die or hang, fed from one bounded queue. Results arrive on `results` in completion order.
 ///
 /// The decisions are `WorkerPoolStateMachine`'s; this actor keeps what cannot be a value — the
 /// processes, the slots' tasks and continuations, the results stream — and carries its actions out.
 public actor TranscriptionWorkerPool {
+    /// The configuration, `automatic` already decided.
     public nonisolated let configuration: WorkerPoolConfiguration
     /// Bounded by `queueLimit` + workers: every result answers a submitted job.
     public nonisolated let results: AsyncStream<(job: WorkerJob, outcome: WorkerOutcome)>
     private let continuation: AsyncStream<(job: WorkerJob, outcome: WorkerOutcome)>.Continuation
     private var machine: WorkerPoolStateMachine
-    /// A slot's worker process while it runs, and the inbox its conversation reads (cancels for
-    /// the running job are posted there: only the conversation writes to the worker).
-    private var processes: [Int: (pid: Int32, inbox: LineInbox)] = [:]
+    /// A slot's worker while it runs: its process id (none in process), the inbox its
+    /// conversation reads (cancels for the running job are posted there: only the conversation
+    /// writes to the worker), and how to ask it to stop.
+    private var processes: [Int: (pid: Int32?, inbox: LineInbox, terminate: @Sendable () -> Void)] = [:]
     private var waiters: [Int: CheckedContinuation<WorkerJob?, Never>] = [:]
     private var slots: [Int: Task<Void, Never>] = [:]
     /// The text of the last ordinary job transcribed (`conditionOnPreviousText`).
@@ -108,7 +74,10 @@ public actor TranscriptionWorkerPool {
     /// Cancels for a slot's running job, written by its conversation at its next wake.
     private var pendingCancels: [Int: [Int]] = [:]
 
+    /// A pool of `configuration`'s workers; none starts before the first job (or `prepare`).
+    /// `automatic` workers are decided here (see `WorkerPoolConfiguration.Workers`).
     public init(configuration: WorkerPoolConfiguration) {
+        let configuration = configuration.resolved()
         self.configuration = configuration
         machine = WorkerPoolStateMachine(settings: .init(
             size: configuration.size, queueLimit: configuration.queueLimit, maxAttempts: configuration.maxAttempts,
@@ -149,17 +118,20 @@ public actor TranscriptionWorkerPool {
     /// The running workers' process ids (for diagnostics and fault tests).
     public var workerProcessIdentifiers: [Int32] { processes.keys.sorted().compactMap { processes[$0]?.pid } }
 
+    /// Workers running now (processes or in this process).
+    public var runningWorkers: Int { processes.count }
+
     /// Stops the workers (closing their input; killing any still running a job after a grace
     /// period). Queued jobs are dropped here: the caller's durable queue still has them.
     public func shutdown() async {
         perform(machine.shutdown())
         // Workers on a job are told to stop, and killed if they have not after two seconds.
-        let busy = processes.values.map(\.pid)
-        for pid in busy { kill(pid, SIGTERM) }
+        let busy = processes.values.compactMap(\.pid)
+        for worker in processes.values { worker.terminate() }
         let reaper = Task {
             try? await Task.sleep(for: .seconds(2))
             // Only workers whose conversation still runs: an ended one may be reaped and its pid reused.
-            let running = Set(self.processes.values.map(\.pid))
+            let running = Set(self.processes.values.compactMap(\.pid))
             for pid in busy where running.contains(pid) { kill(pid, SIGKILL) }
         }
         let tasks = Array(slots.values)
@@ -222,7 +194,7 @@ public actor TranscriptionWorkerPool {
             do {
                 ended = try await runWorker(slot)
             } catch {
-                ended = .notReady(HarkError(.transcriptionUnavailable, "The transcription worker '\(configuration.executable)' could not be started (\(error))."))
+                ended = .notReady(HarkError(.transcriptionUnavailable, "The transcription worker '\(configuration.workerName)' could not be started (\(error))."))
             }
             machine.workerEnded(slot)
             switch ended {
@@ -254,14 +226,44 @@ public actor TranscriptionWorkerPool {
     }
 
     private func runWorker(_ slot: Int) async throws -> WorkerEnd {
+        switch configuration.launch {
+        case .process(let executable, let arguments):
+            if arguments.first == HarkWorker.argument, !HarkWorker.isAvailable {
+                // Started without the entry, the app would run again as itself, not as a worker.
+                return .fatal(HarkError(.invalidConfiguration, """
+                    Workers of this app's own executable need `HarkWorker.runIfRequested()` called first thing in its `main`; \
+                    call it, or choose in-process transcription (WorkerPoolConfiguration.inProcess).
+                    """))
+            }
+            return try await runProcess(slot, executable: executable, arguments: arguments)
+        case .inProcess(_, let make):
+            return await runInProcess(slot, engine: make())
+        }
+    }
+
+    /// A worker in this process: the same protocol over memory (`InProcessWorker`), so that its
+    /// jobs, cancels, timeouts and failures go through the conversation processes have.
+    private func runInProcess(_ slot: Int, engine: any TranscriptionEngine) async -> WorkerEnd {
+        let worker = InProcessWorker(engine: engine)
+        processes[slot] = (nil, worker.inbox, { worker.stop() })
+        defer { processes[slot] = nil }
+        let end = await converse(slot, send: { try worker.send($0) }, finish: { worker.closeInput() }, inbox: worker.inbox) {
+            worker.stop()
+        }
+        worker.closeInput()
+        return end
+    }
+
+    private func runProcess(_ slot: Int, executable: String, arguments: [String]) async throws -> WorkerEnd {
         let configuration = configuration
         let result = try await Subprocess.run(
-            .path(FilePath(configuration.executable)), arguments: Arguments(configuration.arguments),
+            .path(FilePath(executable)), arguments: Arguments(arguments),
             environment: .inherit.updating(configuration.environmentUpdates),
             input: .inputWriter, output: .sequence, error: .discarded
         ) { execution -> WorkerEnd in
             let inbox = LineInbox()
-            self.processes[slot] = (execution.processIdentifier.value, inbox)
+            let pid = execution.processIdentifier.value
+            self.processes[slot] = (pid, inbox, { kill(pid, SIGTERM) })
             defer { self.processes[slot] = nil }
             let reader = Task {
                 var framer = LineFramer()
@@ -279,14 +281,15 @@ public actor TranscriptionWorkerPool {
             // elsewhere in this program at that moment can hold a copy of the pipe until it exits
             // (seen under parallel tests: a SIGKILLed worker's job waited out its timeout), so
             // its exit is looked for too — without reaping it, which Subprocess does.
-            let pid = execution.processIdentifier.value
             let watcher = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .milliseconds(500))
                     if Self.hasExited(pid) { return await inbox.finish() }
                 }
             }
-            let end = await self.converse(slot, with: execution.standardInputWriter, inbox: inbox) {
+            let input = execution.standardInputWriter
+            let end = await self.converse(slot, send: { _ = try await input.write($0) }, finish: { try? await input.finish() },
+                                          inbox: inbox) {
                 try? execution.send(signal: .kill)
             }
             watcher.cancel()
@@ -311,7 +314,7 @@ public actor TranscriptionWorkerPool {
 
     /// One worker's life after its start: `ready` (or why not), then jobs one at a time. All
     /// writes to the worker happen here, in order, while its pipes are open.
-    private func converse(_ slot: Int, with input: StandardInputWriter, inbox: LineInbox,
+    private func converse(_ slot: Int, send: (String) async throws -> Void, finish: () async -> Void, inbox: LineInbox,
                           kill: () -> Void) async -> WorkerEnd {
         let configuration = configuration
         /// The next line before `timeout`; a cancel posted meanwhile is passed on to the worker.
@@ -320,7 +323,7 @@ public actor TranscriptionWorkerPool {
             while true {
                 let wake = await inbox.wait(timeout: deadline - .now)
                 for jobID in pendingCancels.removeValue(forKey: slot) ?? [] {
-                    _ = try? await input.write(WorkerRequest.cancel(id: jobID).encodedLine())
+                    try? await send(WorkerRequest.cancel(id: jobID).encodedLine())
                 }
                 if case .next(let next) = wake { return next }
             }
@@ -328,7 +331,7 @@ public actor TranscriptionWorkerPool {
         defer { pendingCancels[slot] = nil }
         func notReady(_ what: String) -> WorkerEnd {
             kill()
-            return .notReady(HarkError(.transcriptionUnavailable, "The transcription worker '\(configuration.executable)' \(what) before it was ready."))
+            return .notReady(HarkError(.transcriptionUnavailable, "The transcription worker '\(configuration.workerName)' \(what) before it was ready."))
         }
         // The model loads first; a worker that cannot load it says why and exits.
         switch await next(within: configuration.startTimeout) {
@@ -346,7 +349,7 @@ public actor TranscriptionWorkerPool {
             let request = WorkerRequest.job(WorkerJobRequest(id: job.id, file: job.file, options: self.options(for: job),
                                                              maxSeconds: configuration.maxAudioSeconds))
             do {
-                _ = try await input.write(request.encodedLine())
+                try await send(request.encodedLine())
             } catch {
                 self.perform(self.machine.lost(slot, reason: "the worker stopped reading"))
                 return .exited
@@ -378,7 +381,7 @@ public actor TranscriptionWorkerPool {
                 return .exited
             }
         }
-        try? await input.finish()
+        await finish()
         return .exited
     }
 

@@ -12,6 +12,7 @@ import HarkCore
 /// Fields a side does not know are ignored, so `prefix`, `prompt`, `language`, `task`, `wordTimestamps` and `words`
 /// need no new version.
 public enum WorkerProtocol {
+    /// The protocol version a worker states in `ready`; cancels need 2.
     public static let version = 2
 }
 
@@ -63,12 +64,16 @@ public enum WorkerRequest: Sendable, Hashable {
 public struct WorkerJobRequest: Sendable, Hashable {
     /// More beams than this only cost time; a larger request is lowered to it.
     public static let maxBeamSize = 16
+    /// The job's id, repeated in its answer.
     public var id: Int
+    /// The WAV (or any file libsndfile reads) to transcribe.
     public var file: String
+    /// How to decode this job.
     public var options: TranscriptionOptions
     /// Decoded audio beyond this many seconds is refused (`audioTooLong`); nil: the reader's default.
     public var maxSeconds: Double?
 
+    /// A job for `file`.
     public init(id: Int, file: String, options: TranscriptionOptions, maxSeconds: Double? = nil) {
         self.id = id
         self.file = file

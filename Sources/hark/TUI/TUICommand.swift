@@ -44,6 +44,7 @@ struct TUICommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         var configuration = RecorderConfiguration()
+        configuration.transcription = nil   // chosen below, or none
         if let device { configuration.input = .device(DeviceSelector(argument: device)) }
         if let out { configuration.sessionsDirectory = URL(fileURLWithPath: out, isDirectory: true) }
         configuration.vadMode = vad
