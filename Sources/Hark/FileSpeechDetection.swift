@@ -7,17 +7,23 @@ import HarkVAD
 /// Where speech lies in an audio file, by Silero VAD (the batch path) and silero-vad's
 /// `get_speech_timestamps` rules.
 public struct FileSpeech: Sendable, Codable {
+    /// One stretch of speech, padded as `SpeechTimestamps` pads it.
     public struct Region: Sendable, Hashable, Codable {
         /// Seconds from the start of the file.
         public var start: Double
+        /// Seconds from the start of the file to the region's end (exclusive).
         public var end: Double
         /// The same, in samples at 16 kHz.
         public var startSample: Int
+        /// The sample just after the region's last, at 16 kHz.
         public var endSample: Int
     }
 
+    /// The file that was read.
     public var path: String
+    /// The audio's length in seconds, after conversion to 16 kHz.
     public var duration: Double
+    /// The speech found, in order.
     public var regions: [Region]
     /// One speech probability per 32 ms chunk.
     public var probabilities: [Float]

@@ -8,7 +8,9 @@ import HarkCore
 /// parentheses combine them; `NEAR(a b, 5)` finds words close together. With `literal`, the text
 /// is taken as plain words instead (every word must appear; punctuation is ignored).
 public struct ArchiveQuery: Sendable, Hashable, Codable {
+    /// The FTS5 query, or plain words when `literal`.
     public var text: String
+    /// Take `text` as plain words, with no FTS5 operators.
     public var literal: Bool
     /// Only utterances spoken at or after this time.
     public var since: Date?
@@ -20,10 +22,13 @@ public struct ArchiveQuery: Sendable, Hashable, Codable {
     public var language: String?
     /// At most this many hits (1…1000) after skipping `offset`.
     public var limit: Int
+    /// Hits to skip first, for paging (0 or more).
     public var offset: Int
 
+    /// The most hits one query may ask for.
     public static let maxLimit = 1000
 
+    /// A query; nothing is checked until `expression()` (or a search) runs it.
     public init(_ text: String, literal: Bool = false, since: Date? = nil, until: Date? = nil,
                 session: String? = nil, language: String? = nil, limit: Int = 20, offset: Int = 0) {
         self.text = text
@@ -68,10 +73,13 @@ public struct ArchiveHit: Sendable, Hashable, Codable {
     public var segment: Int
     /// Seconds from the start of the session.
     public var start: Double
+    /// Seconds from the start of the session to the utterance's end.
     public var end: Double
     /// When it was spoken.
     public var spokenAt: Date
+    /// The language the utterance was transcribed as ("en"), when known.
     public var language: String?
+    /// The utterance's transcript.
     public var text: String
     /// Where the query matched `text`: offsets in UTF-16 code units (as JavaScript and
     /// `NSString` count), in order.
@@ -121,11 +129,14 @@ public struct ArchiveHit: Sendable, Hashable, Codable {
 /// 2000 utterances (a word said all the time) is not ranked — bm25 over all of them would take
 /// too long — and its hits come most recently indexed first, with `ranked` false.
 public struct ArchiveResults: Sendable, Hashable, Codable {
+    /// This page's hits, best first.
     public var hits: [ArchiveHit]
     /// Whether more hits follow this page (ask again with `offset` + `hits.count`).
     public var hasMore: Bool
+    /// False when too many utterances matched to rank: hits are then newest-indexed first.
     public var ranked: Bool
 
+    /// A page of results; `ranked` is true unless said otherwise.
     public init(hits: [ArchiveHit], hasMore: Bool, ranked: Bool = true) {
         self.hits = hits
         self.hasMore = hasMore
@@ -139,6 +150,7 @@ public struct ArchiveRefresh: Sendable, Hashable {
     public var sessions: Int
     /// Sessions (re)read because they were new or had changed, and their utterances.
     public var updated: Int
+    /// Utterances in the sessions that were (re)read.
     public var utterances: Int
     /// Sessions whose folders are gone.
     public var removed: Int

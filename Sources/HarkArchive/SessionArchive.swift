@@ -17,12 +17,16 @@ import Synchronization
 /// `HarkError`s: `invalidInput` for a query SQLite cannot read, `writeFailed` when the index
 /// cannot be written at all.
 public final class SessionArchive: Sendable {
+    /// The index's file name in the sessions root.
     public static let fileName = "index.sqlite"
+    /// The sessions root: the folders indexed, and where the index lives.
     public let root: URL
+    /// `index.sqlite` in `root`.
     public var indexURL: URL { root.appendingPathComponent(Self.fileName) }
 
     private let opened = Mutex<DatabasePool?>(nil)
 
+    /// Opens nothing yet: the index is opened, or created with `root`, on the first call that needs it.
     public init(root: URL) {
         self.root = root
     }

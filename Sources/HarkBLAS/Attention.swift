@@ -27,9 +27,11 @@ public enum Attention {
 
 /// Every head's packed keys and values of one layer, attended by all heads at once.
 public struct PackedHeads: Sendable {
+    /// Each head's packed keys and values, in head order.
     public let heads: [PackedKeysValues]
     private let pointers: [PackedKeysValues.Pointer]
 
+    /// All heads must share one `headSize`: `attend` takes it from the first.
     public init(_ heads: [PackedKeysValues]) {
         self.heads = heads
         pointers = heads.map { PackedKeysValues.Pointer(raw: $0.storage) }
@@ -55,7 +57,9 @@ public struct PackedHeads: Sendable {
 /// Immutable once packed: shared by threads.
 // @unchecked: it owns a C buffer written only in `init`.
 public final class PackedKeysValues: @unchecked Sendable {
+    /// Keys (and values) packed: the positions a query attends to.
     public let count: Int
+    /// Floats per key and per value: one head's width.
     public let headSize: Int
     let storage: UnsafeMutableRawPointer
 
@@ -63,6 +67,8 @@ public final class PackedKeysValues: @unchecked Sendable {
     // @unchecked: an address of memory that is immutable once packed and kept alive by `heads`.
     struct Pointer: @unchecked Sendable { let raw: UnsafeRawPointer? }
 
+    /// Copies `count` keys and values (rows `ldk` and `ldv` floats apart, `headSize` wide) into
+    /// packed memory of its own; `k` and `v` may be freed afterwards.
     public init(keys k: UnsafePointer<Float>, ldk: Int, values v: UnsafePointer<Float>, ldv: Int, count: Int, headSize: Int) {
         self.count = count
         self.headSize = headSize

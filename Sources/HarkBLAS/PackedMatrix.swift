@@ -9,6 +9,7 @@ import CHarkBLAS
 /// each with its own scratch and its own rows (or outputs) of the result.
 // @unchecked: it owns a C buffer that is written only in `init` and freed with it.
 public final class PackedMatrix: @unchecked Sendable {
+    /// How the weights are stored and multiplied.
     public enum Format: Sendable {
         /// int8 weights with a scale per row; activations quantized per row as they come, int32 sums.
         case int8
@@ -16,8 +17,11 @@ public final class PackedMatrix: @unchecked Sendable {
         case bfloat16
     }
 
+    /// The storage chosen when packing.
     public let format: Format
+    /// Outputs: rows of W, one value of y each.
     public let rows: Int
+    /// Inputs: weights per row, the length of each row of x.
     public let columns: Int
     private let buffer: ScratchBuffer
     private var storage: UnsafeMutableRawPointer { buffer.pointer }
@@ -115,6 +119,8 @@ public final class PackedMatrix: @unchecked Sendable {
         Int(hark_cpu_features()) & (HARK_CPU_AVX2 | HARK_CPU_AVX512VNNI | HARK_CPU_AVXVNNI) != 0
     }
 
+    /// Whether this CPU has the instructions that make `format` faster than float32: VNNI for
+    /// int8, AVX512-BF16 for bfloat16.
     public static func isAccelerated(_ format: Format) -> Bool {
         let features = Int(hark_cpu_features())
         switch format {
@@ -127,22 +133,28 @@ public final class PackedMatrix: @unchecked Sendable {
 /// One scratch buffer per thread of a split, and their addresses as the C kernels take them.
 // @unchecked: the buffers are C memory; each thread of a split uses its own, never shared.
 public final class ThreadScratch: @unchecked Sendable {
+    /// One buffer per thread, at least one.
     public let buffers: [ScratchBuffer]
     let pointers: [UnsafeMutableRawPointer?]
 
+    /// `threads` buffers (at least one) of `byteCount` bytes each, 64-byte aligned.
     public init(threads: Int, byteCount: Int) {
         buffers = (0..<max(1, threads)).map { _ in ScratchBuffer(byteCount: byteCount) }
         pointers = buffers.map(\.pointer)
     }
 
+    /// The number of buffers: how many threads a split may use.
     public var count: Int { buffers.count }
+    /// Bytes in each buffer.
     public var byteCount: Int { buffers[0].byteCount }
 }
 
 /// Aligned scratch memory for one thread's kernel calls, reused from call to call.
 // @unchecked: a C buffer; each thread uses its own instance, never shared while in use.
 public final class ScratchBuffer: @unchecked Sendable {
+    /// The memory, 64-byte aligned.
     public let pointer: UnsafeMutableRawPointer
+    /// Bytes usable at `pointer` (at least 64).
     public let byteCount: Int
 
     private let mapped: Bool

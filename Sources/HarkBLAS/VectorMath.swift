@@ -6,9 +6,13 @@
 /// expf over the clamped range. Four lanes: wider SIMD types spill registers on the x86-64
 /// baseline Swift compiles for.
 public enum VectorMath {
+    /// Four floats: the width every function here works on.
     public typealias Lanes = SIMD4<Float>
+    /// Four Int32 lanes, which `exp` uses to build powers of two from bits.
     public typealias IntegerLanes = SIMD4<Int32>
 
+    /// eˣ per lane, within about 2 ulp of `expf`. x is clamped to -87.3...88.3 first, so the
+    /// result is never 0 or infinite.
     @inline(__always)
     public static func exp(_ x: Lanes) -> Lanes {
         // Clamped by hand: `clamped(lowerBound:upperBound:)` is not inlined for SIMD types.
@@ -30,6 +34,7 @@ public enum VectorMath {
         return y * unsafeBitCast(exponent, to: Lanes.self)
     }
 
+    /// 1 / (1 + e⁻ˣ) per lane, with `exp`'s clamping.
     @inline(__always)
     public static func sigmoid(_ x: Lanes) -> Lanes { 1 / (1 + exp(-x)) }
 
@@ -42,11 +47,13 @@ public enum VectorMath {
         return magnitude.replacing(with: -magnitude, where: negative)
     }
 
+    /// Four floats from `p`, which need not be aligned.
     @inline(__always)
     public static func load(_ p: UnsafePointer<Float>) -> Lanes {
         UnsafeRawPointer(p).loadUnaligned(as: Lanes.self)
     }
 
+    /// Writes `v`'s four lanes to `p` onwards; `p` need not be aligned.
     @inline(__always)
     public static func store(_ v: Lanes, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lanes.self)

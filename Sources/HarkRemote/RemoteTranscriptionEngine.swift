@@ -18,9 +18,12 @@ public struct RemoteEngineConfiguration: Sendable {
     /// Rounds over all endpoints before giving up; between rounds the engine waits
     /// `backoff`, doubled each round (capped at `maxBackoff`).
     public var rounds = 3
+    /// The wait before the second round; it doubles each round after.
     public var backoff: Duration = .milliseconds(500)
+    /// The longest wait between rounds.
     public var maxBackoff: Duration = .seconds(8)
 
+    /// The defaults for everything else: model "whisper-1", 60 s per request, 3 rounds.
     public init(endpoints: [URL], token: String? = nil) {
         self.endpoints = endpoints
         self.token = token
@@ -50,10 +53,12 @@ public struct RemoteEngineConfiguration: Sendable {
 /// never as a spent attempt. So is 401/403 (a token to fix); any other 4xx is the request's own
 /// fault: `invalidInput`.
 public actor RemoteTranscriptionEngine: TranscriptionEngine {
+    /// Where and how requests are sent; fixed for the engine's life.
     public nonisolated let configuration: RemoteEngineConfiguration
     private let session: URLSession
     private var next = 0
 
+    /// Throws HarkError `.invalidConfiguration` when there is no endpoint or one is not an http(s) URL.
     public init(configuration: RemoteEngineConfiguration) throws {
         guard !configuration.endpoints.isEmpty else {
             throw HarkError.invalidConfiguration("the remote engine needs at least one --endpoint URL")
@@ -67,6 +72,10 @@ public actor RemoteTranscriptionEngine: TranscriptionEngine {
         session = URLSession(configuration: settings)
     }
 
+    /// Sends `samples` (16 kHz mono) as a PCM16 WAV, trying endpoints in turn for up to `rounds`
+    /// rounds. Throws HarkError `.invalidInput` when an endpoint refuses the request (a 4xx other
+    /// than 401, 403, 408 and 429) or the audio is too long for one WAV, `.remoteUnavailable` when
+    /// no endpoint answered; cancellation during a backoff throws `CancellationError`.
     public func transcribe(_ samples: [Float], options: TranscriptionOptions) async throws -> Transcript {
         let started = ContinuousClock.now
         let wav = Data(try WAVEncoder.pcm16(samples))

@@ -9,6 +9,7 @@ import ServiceLifecycle
 /// plus a web page. Run it as a service (`run()` or inside a `ServiceGroup`); on graceful shutdown
 /// the recording in progress is stopped and saved and the event streams end.
 public struct HarkServer: Service {
+    /// The configuration served, an empty token taken as none.
     public let configuration: ServerConfiguration
     let recorder: RecorderController
     let transcriptions: TranscriptionQueue?
@@ -42,6 +43,8 @@ public struct HarkServer: Service {
         }
     }
 
+    /// Serves until graceful shutdown, which stops the recorder (saving the recording in progress)
+    /// and then the transcription workers. Throws what the HTTP server throws.
     public func run() async throws {
         await prepare()
         let application = makeApplication()

@@ -3,7 +3,9 @@ import Hark
 
 /// How `hark serve` listens and what it runs.
 public struct ServerConfiguration: Sendable {
+    /// The address to bind; only loopback addresses may go without a `token`.
     public var host = "127.0.0.1"
+    /// The TCP port to listen on; 0 lets the system pick one (`HarkServer`'s `onRunning` hears it).
     public var port = 8765
     /// Required (as `Authorization: Bearer …`, or `?token=` where a browser cannot send headers)
     /// on every API route when set; `hark serve` refuses a non-loopback address without one.
@@ -34,6 +36,7 @@ public struct ServerConfiguration: Sendable {
     /// Realtime transcription over WebSocket (`GET /v1/realtime`): connections, sizes, timeouts.
     public var realtime = RealtimeLimits()
 
+    /// The defaults above, for `recorder`; no transcription workers.
     public init(recorder: RecorderConfiguration) {
         self.recorder = recorder
     }

@@ -1,24 +1,37 @@
 /// Speech regions of a whole signal from per-chunk probabilities, with the parameters and the
 /// semantics of silero-vad's `get_speech_timestamps` (6.2), so results can be compared one to one.
 public struct SpeechTimestamps: Sendable, Hashable, Codable {
+    /// Speech starts at a chunk whose probability is at least this (silero-vad's `threshold`).
     public var threshold: Double = 0.5
     /// Speech ends below this; nil means `max(threshold - 0.15, 0.01)`.
     public var negativeThreshold: Double?
+    /// Regions this short or shorter are dropped (`min_speech_duration_ms`).
     public var minSpeechMilliseconds: Double = 250
+    /// Longer speech is cut, at a silence where one was seen (`max_speech_duration_s`);
+    /// infinity for no limit.
     public var maxSpeechSeconds: Double = .infinity
+    /// How long a silence must last to end a region (`min_silence_duration_ms`).
     public var minSilenceMilliseconds: Double = 100
+    /// Padding added to each side of a region, within the signal; neighbours closer than twice
+    /// this split the gap between them instead (`speech_pad_ms`).
     public var speechPadMilliseconds: Double = 30
     /// At the maximum length, cut at the longest silence seen (silero-vad's default) rather than
     /// at the last one.
     public var cutAtLongestSilence = true
+    /// When a region reaches `maxSpeechSeconds`, only silences longer than this are places to cut
+    /// it (`min_silence_at_max_speech`).
     public var minSilenceAtMaxSpeechMilliseconds: Double = 98
 
+    /// silero-vad's defaults.
     public init() {}
 
     /// A region in samples at 16 kHz, end exclusive.
     public struct Region: Sendable, Hashable, Codable {
+        /// The region's first sample.
         public var start: Int
+        /// The sample just after the region's last.
         public var end: Int
+        /// Samples `start` up to, not including, `end`.
         public init(start: Int, end: Int) {
             self.start = start
             self.end = end

@@ -6,9 +6,11 @@ import HarkCore
 /// nil check per stage.
 @_spi(Benchmarks) public final class EncoderProfile: @unchecked Sendable {
     // One encoder runs on one thread at a time; the profile is read after it returns.
+    /// Seconds spent per stage name, summed over layers and calls; read after encoding returns.
     public private(set) var seconds: [String: Double] = [:]
     private var mark = ContinuousClock.now
 
+    /// An empty profile, to pass to `profileEncoder`.
     public init() {}
 
     func start() { mark = .now }

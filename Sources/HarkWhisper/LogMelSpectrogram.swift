@@ -7,16 +7,19 @@ import HarkCore
 /// without the last frame, Slaney mel filters, log10 clipped at 1e-10, floored at max − 8, then
 /// (x + 4) / 4. The DFT is a matrix product (400 is not a power of two, and BLAS is fast).
 public struct LogMelSpectrogram: Sendable {
+    /// Input rate (Hz), hop and FFT length (samples), and power bins per frame: one frame per 10 ms.
     public static let sampleRate = 16_000, hop = 160, fftSize = 400, bins = 201
     /// Frames in Whisper's 30 s window.
     public static let windowFrames = 3000
 
+    /// Mel bands per frame, as the model expects (80 unless it says otherwise).
     public let melCount: Int
     private let window: [Float]
     private let dft: [Float]        // 402 × 400: cos rows, then sin rows
     private let filters: [Float]    // melCount × 201
     private static let block = 500
 
+    /// Builds the DFT matrix and mel filters for `melCount` bands.
     public init(melCount: Int = 80) {
         self.melCount = melCount
         let n = Self.fftSize

@@ -4,6 +4,7 @@ import HarkCore
 /// Whisper as a `TranscriptionEngine`: the model loads on the first transcription, on a
 /// background task, and is kept for the next ones.
 public actor WhisperEngine: TranscriptionEngine {
+    /// The faster-whisper model directory loaded on first use.
     public nonisolated let modelDirectory: URL
     /// How the model computes: `auto` resolved for this CPU and for decoding at `beamSize`
     /// (`WhisperModel.resolve`), the beam size this engine will mostly be asked for.
@@ -12,6 +13,7 @@ public actor WhisperEngine: TranscriptionEngine {
     private var loading: Task<WhisperTranscriber, any Error>?
     private var encoder: WhisperTextEncoder?
 
+    /// Only records the settings: the model is read by `load()` or the first `transcribe`.
     public init(modelDirectory: URL, computeType: ComputeType = .auto, beamSize: Int = 1) {
         self.modelDirectory = modelDirectory
         self.computeType = WhisperModel.resolve(computeType, beamSize: beamSize)
@@ -22,6 +24,9 @@ public actor WhisperEngine: TranscriptionEngine {
         _ = try await transcriber()
     }
 
+    /// Transcribes one utterance (16 kHz mono, at most 30 s) on a thread of its own, loading the
+    /// model first if need be. Throws HarkError: `.modelMissing` or `.modelCorrupt` from loading,
+    /// `.invalidInput` for bad audio or options, `.cancelled` when the calling task is cancelled.
     public func transcribe(_ samples: [Float], options: TranscriptionOptions) async throws -> Transcript {
         let transcriber = try await transcriber()
         var whisper = WhisperOptions()

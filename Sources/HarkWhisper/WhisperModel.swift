@@ -54,6 +54,7 @@ public final class WhisperModel: Sendable {
         let ffnNorm: LayerNorm, ffnIn: Linear, ffnOut: Linear
     }
 
+    /// The model directory the weights were loaded from.
     public let directory: URL
     /// How this model computes (never `auto`: resolved for this CPU at load).
     public let computeType: ComputeType
@@ -70,6 +71,7 @@ public final class WhisperModel: Sendable {
     let decoderPositions: [Float]             // 448 × d
     let decoderLayers: [DecoderLayer]
     let decoderNorm: LayerNorm
+    /// The model's vocabulary and special tokens.
     public let tokens: WhisperTokens
 
     /// Loads `directory`, its weights prepared for `computeType`. Errors name the file and say how

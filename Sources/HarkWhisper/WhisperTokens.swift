@@ -4,18 +4,26 @@ import HarkCore
 /// Whisper's vocabulary and special tokens, from `vocabulary.txt` (one GPT-2 byte-level token per
 /// line, by id) or `vocabulary.json`, and `config.json` (tokens to suppress).
 public struct WhisperTokens: Sendable {
+    /// `<|endoftext|>`: ids below it are text tokens.
     public let endOfText: Int
+    /// `<|startoftranscript|>`, which starts every prompt.
     public let startOfTranscript: Int
+    /// `<|transcribe|>`, the task token of multilingual models.
     public let transcribe: Int
+    /// `<|nospeech|>` (or `<|nocaptions|>`), whose probability is the no-speech probability.
     public let noSpeech: Int
+    /// `<|notimestamps|>`, in the prompt when timestamps are not wanted.
     public let noTimestamps: Int
+    /// `<|0.00|>`, the first timestamp token; the ones after it step by 0.02 s.
     public let timestampBegin: Int
     /// Before previous text in the prompt (`<|startofprev|>`).
     public let startOfPrevious: Int?
     /// English-only models have 51864 tokens; multilingual ones more, and take language and task
     /// tokens after start-of-transcript.
     public let isMultilingual: Bool
+    /// `<|en|>`; nil for English-only models.
     public let english: Int?
+    /// `<|translate|>`, the task token for translating into English; nil for English-only models.
     public let translate: Int?
     /// A multilingual model's language tokens by code ("en", "de", …), in the model's order
     /// (config `lang_ids`); empty for English-only models.

@@ -10,6 +10,7 @@ public struct WhisperOptions: Sendable, Hashable {
     /// A window whose no-speech probability is above this and whose average log-probability is
     /// below `logProbabilityThreshold` gives no text (faster-whisper's rule against hallucination).
     public var noSpeechThreshold = 0.6
+    /// Log-probability bound of the no-speech rule: see `noSpeechThreshold`.
     public var logProbabilityThreshold = -1.0
     /// Decode Whisper's timestamp tokens into timed segments.
     public var timestamps = false
@@ -29,6 +30,7 @@ public struct WhisperOptions: Sendable, Hashable {
     public var translate = false
     /// Time every word (faster-whisper's `word_timestamps`): segments get `words`.
     public var wordTimestamps = false
+    /// Greedy decoding on all cores, without timestamps, the language detected.
     public init() {}
 
     /// The most prefix tokens a window takes: half the decoder's positions, the rest left to decode.
@@ -41,9 +43,14 @@ public struct WhisperOptions: Sendable, Hashable {
 
 /// What one 30 s window decoded to.
 public struct WhisperWindowResult: Sendable, Hashable {
+    /// The decoded token ids: the prefix, text and any timestamp tokens, without end-of-text.
     public var tokens: [Int]
+    /// The text of `tokens`, trimmed; empty when `isSilence`.
     public var text: String
+    /// Probability, 0...1, of the no-speech token after start-of-transcript.
     public var noSpeechProbability: Double
+    /// Log-probability of the decoded tokens and end-of-text, per token (faster-whisper's
+    /// `avg_logprob`).
     public var averageLogProbability: Double
     /// True when the no-speech rule dropped the text.
     public var isSilence: Bool
@@ -53,14 +60,17 @@ public struct WhisperWindowResult: Sendable, Hashable {
     /// The language the window was decoded as, and its detected probability (nil when it was
     /// given, or the model is English-only).
     public var language: String?
+    /// How likely `language` was in detection, 0...1; nil when it was not detected.
     public var languageProbability: Double?
 }
 
 /// Whisper inference on one window of up to 30 s of 16 kHz mono audio.
 public struct WhisperTranscriber: Sendable {
+    /// The loaded model, shared read-only.
     public let model: WhisperModel
     private let mel: LogMelSpectrogram
 
+    /// A transcriber over `model`, with its mel filters for the model's mel bins.
     public init(model: WhisperModel) {
         self.model = model
         mel = LogMelSpectrogram(melCount: model.melBins)

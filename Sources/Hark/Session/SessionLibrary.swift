@@ -3,8 +3,10 @@ import HarkCore
 
 /// Reads the sessions under a folder.
 public struct SessionLibrary: Sendable {
+    /// The folder whose subfolders are sessions.
     public let root: URL
 
+    /// A library over `root` (by default the recorder's sessions folder); nothing is read yet.
     public init(root: URL = RecorderConfiguration.defaultSessionsDirectory()) {
         self.root = root
     }

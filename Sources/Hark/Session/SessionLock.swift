@@ -11,6 +11,7 @@ import HarkCore
 /// Thread rules: an owned handle; `release` is idempotent and also runs on deinit.
 public final class SessionLock: @unchecked Sendable {
     // @unchecked Sendable is safe: `fd` is set once and only `release` changes it, under `mutex`.
+    /// The lock file's name inside a session folder.
     public static let fileName = ".lock"
     private var fd: Int32
     private let mutex = NSLock()
@@ -48,6 +49,7 @@ public final class SessionLock: @unchecked Sendable {
         return SessionLock(fd: fd)
     }
 
+    /// Closes the descriptor, which drops the lock; later calls do nothing. Safe from any thread.
     public func release() {
         mutex.withLock {
             guard fd >= 0 else { return }

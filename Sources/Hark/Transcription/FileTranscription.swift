@@ -10,14 +10,20 @@ import HarkVAD
 /// of a window (they may be cut mid-word), so speech after the last timed segment is transcribed
 /// again as the start of the next window rather than lost.
 public struct FileTranscription: Sendable {
+    /// Transcribes each window (16 kHz mono, at most 30 s).
     public let engine: any TranscriptionEngine
+    /// Sent with every window. When `language` is nil, the first language detected is used for
+    /// the windows after it.
     public var options: TranscriptionOptions
+    /// Where the Silero VAD model is found.
     public var modelsDirectory: URL
     /// Each window after the first reads the text before it as its prompt, after
     /// `options.prompt` (faster-whisper's condition_on_previous_text, its default; Hark's is off:
     /// one misheard window then cannot lead the next astray).
     public var conditionOnPreviousText = false
 
+    /// Timestamps are on by default: the timed segments place the text and decide where the
+    /// next window starts.
     public init(engine: any TranscriptionEngine, options: TranscriptionOptions = .init(timestamps: true),
                 modelsDirectory: URL = RecorderConfiguration.defaultModelsDirectory()) {
         self.engine = engine
@@ -73,9 +79,11 @@ public struct FileTranscription: Sendable {
 
     /// The whole file's text: its timed segments and its language.
     public struct Result: Sendable, Hashable {
+        /// Timed text, in seconds from the start of the audio.
         public var segments: [TranscriptSegment]
         /// As faster-whisper: detected on the first window (unless given) and kept for the rest.
         public var language: String?
+        /// How likely `language` was when detected; nil when it was given or not detected.
         public var languageProbability: Double?
     }
 

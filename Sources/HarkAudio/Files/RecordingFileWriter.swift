@@ -6,9 +6,13 @@ import HarkCore
 /// killed process loses at most the audio not yet appended (the caller appends about once a second).
 public final class RecordingFileWriter {
     private let handle: OpaquePointer
+    /// The WAV file being written.
     public let path: String
+    /// Frames (samples, mono) written so far.
     public private(set) var frames = 0
 
+    /// Creates (or truncates) `path` as a mono PCM16 WAV at `sampleRate` Hz. Throws HarkError
+    /// `.outputNotWritable` when libsndfile cannot create it.
     public init(path: String, sampleRate: Int = 16_000) throws {
         var info = SF_INFO()
         info.samplerate = Int32(sampleRate)

@@ -5,11 +5,14 @@ import HarkCore
 ///
 /// Thread rules: owned by one consumer. Buffers are reused between calls.
 public final class SpeechConverter: SpeechFormatConverter {
+    /// The native format converted from.
     public let input: AudioFormat
     private let resampler: soxr_t?
     private var mono: [Float] = []
     private var scratch: [Float]
 
+    /// A converter from `input`; no resampler when it is already at 16 kHz. Throws HarkError
+    /// `.unsupportedAudio` for a rate outside 1 kHz...768 kHz, no channels, or a rate libsoxr refuses.
     public init(from input: AudioFormat) throws {
         guard input.sampleRate >= 1000, input.sampleRate <= 768_000, input.channels >= 1 else {
             throw HarkError(.unsupportedAudio, "Cannot convert audio at \(input) to 16 kHz mono.")
@@ -33,6 +36,8 @@ public final class SpeechConverter: SpeechFormatConverter {
         if let resampler { soxr_delete(resampler) }
     }
 
+    /// Appends `samples` (interleaved, in `input`'s format) to `output`, averaged to mono and
+    /// resampled to 16 kHz. Throws HarkError `.internalFailure` if libsoxr fails.
     public func convert(_ samples: UnsafeBufferPointer<Float>, into output: inout [Float]) throws {
         guard let resampler else {
             appendDownmix(samples, channels: input.channels, to: &output)
@@ -51,6 +56,8 @@ public final class SpeechConverter: SpeechFormatConverter {
         }
     }
 
+    /// Appends what the resampler still holds; call once at the end of the stream. Throws HarkError
+    /// `.internalFailure` if libsoxr fails.
     public func flush(into output: inout [Float]) throws {
         guard let resampler else { return }
         var taken = 0

@@ -10,8 +10,11 @@ public final class PortAudioSource: AudioSource, @unchecked Sendable {
     // @unchecked Sendable is safe: `stream` and `state` are only touched by start/read/stop/deinit,
     // which the AudioSource contract confines to one consumer at a time; the only thing shared with
     // PortAudio's thread is `ring`, which is built for exactly that.
+    /// The device's name, as PortAudio reports it.
     public let name: String
+    /// The device's default rate, at most two channels.
     public let format: AudioFormat
+    /// The input device the selector resolved to.
     public let device: InputDevice
     let ring: SampleRing
     private var stream: UnsafeMutableRawPointer?
@@ -41,6 +44,8 @@ public final class PortAudioSource: AudioSource, @unchecked Sendable {
         PortAudioRuntime.release()
     }
 
+    /// Opens and starts the stream at the device's high input latency; does nothing unless idle.
+    /// Throws HarkError `.deviceUnavailable` when the device cannot be opened or started.
     public func start() throws {
         guard state == .idle else { return }
         let info = Pa_GetDeviceInfo(PaDeviceIndex(device.index))
@@ -71,6 +76,9 @@ public final class PortAudioSource: AudioSource, @unchecked Sendable {
         state = .running
     }
 
+    /// Drains up to `buffer.count` interleaved samples from the ring. `.wait` when it is empty,
+    /// `.end` once stopped and drained. Throws HarkError `.audioStreamFailed` when the running
+    /// stream went inactive (the device was unplugged, say).
     public func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> AudioRead {
         guard let base = buffer.baseAddress else { return .wait }
         let n = ring.read(into: base, maxCount: buffer.count)
@@ -86,6 +94,7 @@ public final class PortAudioSource: AudioSource, @unchecked Sendable {
         }
     }
 
+    /// Frames the ring dropped since the last call because the consumer fell behind.
     public func takeDroppedFrames() -> Int {
         ring.takeDroppedSamples() / format.channels
     }

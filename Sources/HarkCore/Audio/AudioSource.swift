@@ -1,8 +1,11 @@
 /// The rate and channel layout of a stream of interleaved `Float` samples.
 public struct AudioFormat: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Frames per second, in Hz.
     public var sampleRate: Double
+    /// Samples per frame (interleaved channels).
     public var channels: Int
 
+    /// Creates a format from its fields.
     public init(sampleRate: Double, channels: Int) {
         self.sampleRate = sampleRate
         self.channels = channels
@@ -11,6 +14,7 @@ public struct AudioFormat: Sendable, Hashable, Codable, CustomStringConvertible 
     /// What every stage after capture works in: 16 kHz mono.
     public static let speech = AudioFormat(sampleRate: 16_000, channels: 1)
 
+    /// Like "16000 Hz, mono" or "44100 Hz, 2 channels".
     public var description: String {
         let rate = sampleRate == sampleRate.rounded() ? "\(Int(sampleRate))" : "\(sampleRate)"
         return "\(rate) Hz, \(channels == 1 ? "mono" : "\(channels) channels")"
@@ -47,11 +51,13 @@ public protocol AudioSource: AnyObject, Sendable {
     var name: String { get }
     /// The native format the source delivers in.
     var format: AudioFormat { get }
+    /// Starts delivering audio. Throws `HarkError` when the input cannot start.
     func start() throws
     /// Copies interleaved samples into `buffer` (never more than `buffer.count`).
     func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> AudioRead
     /// Frames lost since the last call (ring overflow), resetting the count.
     func takeDroppedFrames() -> Int
+    /// Stops delivering audio.
     func stop()
 }
 

@@ -12,7 +12,9 @@ import Synchronization
 /// at its own pace up to that bound; beyond it `append` refuses the samples (returns false) and
 /// the producer decides what to do — nothing is dropped silently or queued without limit.
 public final class AudioStream: AudioSource, Sendable {
+    /// The name the recorder reports for this input.
     public let name: String
+    /// Mono at the rate given to `init`.
     public let format: AudioFormat
     /// Samples that may wait unread.
     public let capacity: Int
@@ -32,6 +34,8 @@ public final class AudioStream: AudioSource, Sendable {
 
     private let state = Mutex(State())
 
+    /// A stream of mono samples at `sampleRate` Hz; at most `capacitySeconds` of audio (and at
+    /// least one sample) may wait unread.
     public init(name: String, sampleRate: Double, capacitySeconds: Double = 30) {
         self.name = name
         format = AudioFormat(sampleRate: sampleRate, channels: 1)
@@ -78,8 +82,11 @@ public final class AudioStream: AudioSource, Sendable {
     /// Samples queued and not yet read.
     public var bufferedSamples: Int { state.withLock { $0.buffered } }
 
+    /// Does nothing: the stream is ready from `init`.
     public func start() throws {}
 
+    /// Copies the next queued samples or hands out the next mark, in the order queued; `.wait` while
+    /// nothing is queued, `.end` once finished and drained. Never throws.
     public func read(into buffer: UnsafeMutableBufferPointer<Float>) throws -> AudioRead {
         state.withLock { state in
             guard let first = state.items.first else { return state.finished ? .end : .wait }
@@ -103,12 +110,16 @@ public final class AudioStream: AudioSource, Sendable {
         }
     }
 
+    /// Always 0: `append` refuses samples rather than dropping them.
     public func takeDroppedFrames() -> Int { 0 }
 
+    /// The same as `finish()`.
     public func stop() { finish() }
 }
 
 extension AudioStream: Hashable {
+    /// Identity: two streams are equal only when they are the same object.
     public static func == (a: AudioStream, b: AudioStream) -> Bool { a === b }
+    /// Hashes the object's identity, matching `==`.
     public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
 }

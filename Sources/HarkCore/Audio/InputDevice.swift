@@ -1,11 +1,17 @@
 /// A capture device as the audio library reports it.
 public struct InputDevice: Sendable, Hashable, Codable {
+    /// The audio library's number for the device (what `DeviceSelector.index` picks).
     public var index: Int
+    /// The device's name as the audio library reports it.
     public var name: String
+    /// Input channels it offers; 0 for an output-only device, which is never picked for capture.
     public var maxInputChannels: Int
+    /// Its default sample rate, in Hz.
     public var defaultSampleRate: Double
+    /// Whether it is the system's default input.
     public var isDefault: Bool
 
+    /// Creates a device description from its fields.
     public init(index: Int, name: String, maxInputChannels: Int, defaultSampleRate: Double, isDefault: Bool) {
         self.index = index
         self.name = name
@@ -17,8 +23,11 @@ public struct InputDevice: Sendable, Hashable, Codable {
 
 /// How the user names a device: by its index, or by a case-insensitive piece of its name.
 public enum DeviceSelector: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// The system's default input.
     case systemDefault
+    /// The input with this `InputDevice.index`.
     case index(Int)
+    /// The input whose name contains this text, ignoring case (an exact name wins).
     case nameContaining(String)
 
     /// Parses a command-line value: digits are an index, anything else a name piece.
@@ -26,6 +35,7 @@ public enum DeviceSelector: Sendable, Hashable, Codable, CustomStringConvertible
         if let index = Int(argument) { self = .index(index) } else { self = .nameContaining(argument) }
     }
 
+    /// The selector as a phrase for messages, e.g. "device #3".
     public var description: String {
         switch self {
         case .systemDefault: "the default input"

@@ -5,6 +5,8 @@
 /// Samples are scaled by 32767 and rounded, as libsndfile writes floats, and clipped at full
 /// scale instead of wrapping around; NaN becomes silence.
 public enum WAVEncoder {
+    /// The bytes of a WAV file holding `samples` at `sampleRate` Hz. Throws `HarkError` `.invalidInput`
+    /// when the rate is not in 1...768000 or the samples are too many for one WAV file (about 4 GiB).
     public static func pcm16(_ samples: [Float], sampleRate: Int = 16_000) throws -> [UInt8] {
         let dataBytes = samples.count * 2
         guard sampleRate > 0, sampleRate <= 768_000, dataBytes <= Int(UInt32.max) - 36 else {

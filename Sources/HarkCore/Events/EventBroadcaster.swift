@@ -15,6 +15,8 @@ public final class EventBroadcaster: Sendable {
     /// The most lossless events one subscriber may have waiting.
     public let bufferLimit: Int
 
+    /// `bufferLimit` is how many lossless events one subscriber may have waiting before it is ended
+    /// with `eventConsumerTooSlow`.
     public init(bufferLimit: Int = 4096) {
         self.bufferLimit = bufferLimit
     }
@@ -34,6 +36,7 @@ public final class EventBroadcaster: Sendable {
         return EventStream(subscription: subscription)
     }
 
+    /// Hands `event` to every current subscriber, without blocking. After `finish()` it reaches no one.
     public func publish(_ event: RecorderEvent) {
         let subscribers = state.withLock { state in
             state.subscribers = state.subscribers.filter { !$0.value.isTerminated }
@@ -95,16 +98,23 @@ final class EventSubscription: Sendable {
 /// The events of a recorder as an `AsyncSequence`. Each `events` access is its own subscription;
 /// iterate it once. It throws `HarkError.eventConsumerTooSlow` if the reader falls far behind.
 public struct EventStream: AsyncSequence, Sendable {
+    /// Recorder events in the order they were published; coalescable ones may be skipped for newer.
     public typealias Element = RecorderEvent
     let subscription: EventSubscription
 
+    /// Reads the stream's subscription. Iterators of one stream share it, so each event reaches only
+    /// one of them.
     public struct AsyncIterator: AsyncIteratorProtocol {
         let subscription: EventSubscription
+        /// The next event, or nil once the broadcaster has finished or the task is cancelled. Throws
+        /// `HarkError` `.eventConsumerTooSlow` after the buffered events if this subscriber fell `bufferLimit`
+        /// events behind.
         public mutating func next() async throws -> RecorderEvent? {
             try await subscription.next()
         }
     }
 
+    /// An iterator over this stream's subscription (see `AsyncIterator`).
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(subscription: subscription)
     }

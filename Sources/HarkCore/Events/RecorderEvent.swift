@@ -58,6 +58,7 @@ public enum RecorderEvent: Sendable, Hashable {
 extension RecorderEvent: Codable {
     private enum TypeKey: String, CodingKey { case event }
 
+    /// Writes the payload's fields plus an `"event"` key holding `name`, as one flat JSON object.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: TypeKey.self)
         try container.encode(name, forKey: .event)
@@ -79,6 +80,8 @@ extension RecorderEvent: Codable {
         }
     }
 
+    /// Reads the flat object `encode(to:)` writes. Throws `DecodingError.dataCorrupted` for an unknown
+    /// `"event"` name.
     public init(from decoder: any Decoder) throws {
         let name = try decoder.container(keyedBy: TypeKey.self).decode(String.self, forKey: .event)
         switch name {

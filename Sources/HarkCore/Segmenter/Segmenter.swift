@@ -14,7 +14,9 @@ public struct Segmenter: Sendable {
         var rms: Float
     }
 
+    /// The settings it was made with (validated).
     public let configuration: SegmenterConfiguration
+    /// The rate of the audio it is given, in Hz: the configuration's seconds become samples at it.
     public let sampleRate: Int
     private let minSpeech: Int
     private let endSilence: Int
@@ -35,6 +37,8 @@ public struct Segmenter: Sendable {
     private var silenceRun = 0
     private var confirmed = false
 
+    /// Converts the configuration's seconds to samples at `sampleRate` and reserves the buffers.
+    /// Throws `HarkError` `.invalidConfiguration` when `configuration.validate()` fails.
     public init(configuration: SegmenterConfiguration = .init(), sampleRate: Int = 16_000) throws {
         try configuration.validate()
         self.configuration = configuration

@@ -13,6 +13,7 @@ public struct SegmenterConfiguration: Sendable, Hashable, Codable {
     /// How far back from `maxLength` to look for that quiet point.
     public var splitSearch: Double = 3
 
+    /// The default settings (see each property).
     public init() {}
 
     /// Checks the values make sense together, with a message naming the one to change.
@@ -37,6 +38,7 @@ public struct SegmenterConfiguration: Sendable, Hashable, Codable {
 
 /// One finished utterance: its audio and where its speech lies in the stream (in samples).
 public struct Utterance: Sendable, Hashable {
+    /// Why an utterance ended.
     public enum EndReason: String, Sendable, Hashable, Codable {
         /// Enough silence followed it.
         case silence
@@ -52,10 +54,14 @@ public struct Utterance: Sendable, Hashable {
     public var samples: [Float]
     /// Stream position of `samples[0]`.
     public var audioStart: Int
+    /// Stream position where its speech begins, in samples.
     public var speechStart: Int
+    /// Stream position where its speech ends, in samples.
     public var speechEnd: Int
+    /// Why it ended.
     public var endReason: EndReason
 
+    /// Stream position just past the last of `samples`.
     public var audioEnd: Int { audioStart + samples.count }
 }
 
@@ -70,6 +76,7 @@ public struct SegmenterStep: Sendable, Hashable {
     /// (speculatively) hides the hangover from the latency. Given once per pause.
     public var tentative: Utterance?
 
+    /// A step with the given changes; by default none.
     public init(finished: Utterance? = nil, started: Int? = nil, tentative: Utterance? = nil) {
         self.finished = finished
         self.started = started

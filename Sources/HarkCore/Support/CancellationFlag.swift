@@ -6,10 +6,13 @@ import Atomics
 public final class CancellationFlag: Sendable {
     private let raised = ManagedAtomic(false)
 
+    /// A flag that is not raised.
     public init() {}
 
+    /// Raises the flag; it stays raised. Safe from any thread.
     public func raise() { raised.store(true, ordering: .relaxed) }
 
+    /// Whether `raise()` has been called. Safe from any thread.
     public var isRaised: Bool { raised.load(ordering: .relaxed) }
 
     /// Throws `cancelled` once the flag is raised.

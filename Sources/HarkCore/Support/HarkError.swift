@@ -1,5 +1,6 @@
 /// The one error type Hark throws. `message` says what happened and what the user can do about it.
 public struct HarkError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// The kind of failure: a stable name that code and JSON readers can match on.
     public enum Code: String, Sendable, Codable, Hashable {
         case noCaptureDevice
         case deviceNotFound
@@ -40,21 +41,27 @@ public struct HarkError: Error, Sendable, Hashable, CustomStringConvertible {
         case cancelled
     }
 
+    /// The kind of failure, for code to act on.
     public let code: Code
+    /// What happened and what the user can do, for people.
     public let message: String
 
+    /// An error of kind `code` with a message for people.
     public init(_ code: Code, _ message: String) {
         self.code = code
         self.message = message
     }
 
+    /// The message alone.
     public var description: String { message }
 }
 
 extension HarkError {
+    /// An `.invalidConfiguration` error whose message is "Invalid configuration: " followed by `what`.
     public static func invalidConfiguration(_ what: String) -> HarkError {
         HarkError(.invalidConfiguration, "Invalid configuration: \(what)")
     }
+    /// An `.invalidInput` error with `what` as its whole message.
     public static func invalidInput(_ what: String) -> HarkError {
         HarkError(.invalidInput, what)
     }

@@ -6,6 +6,8 @@ public enum JSON {
     /// A new encoder each time: `JSONEncoder` is a class, and callers run on many threads.
     public static var encoder: JSONEncoder { encoder(pretty: false) }
 
+    /// A new encoder with Hark's settings; `pretty` also indents, for files people read
+    /// (`session.json`).
     public static func encoder(pretty: Bool) -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
@@ -13,6 +15,7 @@ public enum JSON {
         return encoder
     }
 
+    /// A new decoder for what `encoder` writes (ISO 8601 dates), new each time like the encoder.
     public static var decoder: JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601

@@ -8,17 +8,21 @@
 /// A line longer than `maxLineBytes` is not kept: its bytes are skipped up to its end and it is
 /// reported once as `.oversized`, so memory stays bounded whatever a peer sends.
 public struct LineFramer: Sendable {
+    /// One result of framing: a line, or a line too long to keep.
     public enum Item: Sendable, Hashable {
+        /// A line's text without its "\n" (or "\r\n"), decoded as UTF-8; invalid bytes become U+FFFD.
         case line(String)
         /// A line of more than `maxLineBytes`, dropped; `bytes` is how long it was.
         case oversized(bytes: Int)
     }
 
+    /// The longest line kept, in bytes, its "\n" not counted; at least 1.
     public let maxLineBytes: Int
     private var pending: [UInt8] = []
     private var skipping = false
     private var skippedBytes = 0
 
+    /// `maxLineBytes` defaults to 16 MiB; values below 1 count as 1.
     public init(maxLineBytes: Int = 16 << 20) {
         self.maxLineBytes = max(1, maxLineBytes)
     }

@@ -11,6 +11,7 @@ public enum TranscriptLimits {
         return min(max(value, range.lowerBound), range.upperBound)
     }
 
+    /// A time made safe: finite (else 0) and within `0...maxSeconds`.
     public static func seconds(_ value: Double) -> Double { clamp(value, to: 0...maxSeconds) }
 }
 

@@ -1,9 +1,12 @@
 /// Speech to text for utterances of 16 kHz mono audio (at most 30 s each; longer audio is cut
 /// first, e.g. by the VAD). Implementations load their model lazily, off the caller's executor.
 public protocol TranscriptionEngine: Sendable {
+    /// Transcribes one utterance of 16 kHz mono `samples`.
     func transcribe(_ samples: [Float], options: TranscriptionOptions) async throws -> Transcript
 }
 
+/// How to transcribe one utterance: decoding, prompt, language and timing choices, most named
+/// as faster-whisper names them.
 public struct TranscriptionOptions: Sendable, Hashable, Codable {
     /// 1 for greedy decoding; faster-whisper's default is 5.
     public var beamSize: Int
@@ -27,6 +30,7 @@ public struct TranscriptionOptions: Sendable, Hashable, Codable {
     /// Words to listen for, names and terms (faster-whisper's `hotwords`); nil for none.
     public var hotwords: String?
 
+    /// Options from the given values; `hotwords` is not a parameter and starts nil.
     public init(beamSize: Int = 1, threads: Int? = nil, timestamps: Bool = false, prefix: [Int] = [], prompt: String? = nil,
                 language: String? = nil, task: TranscriptionTask? = nil, wordTimestamps: Bool? = nil) {
         self.wordTimestamps = wordTimestamps
@@ -42,16 +46,21 @@ public struct TranscriptionOptions: Sendable, Hashable, Codable {
 
 /// What Whisper makes of speech: its text in the language spoken, or an English translation.
 public enum TranscriptionTask: String, Sendable, Hashable, Codable, CaseIterable {
+    /// Text in the language spoken.
     case transcribe
+    /// An English translation.
     case translate
 }
 
 /// What an engine heard in one utterance.
 public struct Transcript: Sendable, Hashable, Codable {
+    /// The whole text.
     public var text: String
+    /// The model's token ids for the text; empty from engines that do not give them.
     public var tokens: [Int]
     /// The model's probability that the audio holds no speech.
     public var noSpeechProbability: Double
+    /// The decoded tokens' average log probability (faster-whisper's `avg_logprob`), at most 0.
     public var averageLogProbability: Double
     /// True when the text was dropped as silence or noise.
     public var isSilence: Bool
@@ -64,8 +73,10 @@ public struct Transcript: Sendable, Hashable, Codable {
     /// The language the speech was transcribed as ("en", "de"), and the detected probability of
     /// it (nil when the language was given or the engine does not say).
     public var language: String?
+    /// How sure detection was, 0...1; nil as for `language`.
     public var languageProbability: Double?
 
+    /// `words`, `language` and `languageProbability` are not parameters; set them afterwards.
     public init(text: String, tokens: [Int], noSpeechProbability: Double, averageLogProbability: Double,
                 isSilence: Bool, processingTime: Double, segments: [TranscriptSegment] = []) {
         self.segments = segments
@@ -80,12 +91,16 @@ public struct Transcript: Sendable, Hashable, Codable {
 
 /// A timed piece of a transcript.
 public struct TranscriptSegment: Sendable, Hashable, Codable {
+    /// Where the piece starts, in seconds.
     public var start: Double
+    /// Where the piece ends, in seconds.
     public var end: Double
+    /// The piece's text.
     public var text: String
     /// Its words with their times, when they were asked for (`TranscriptionOptions.wordTimestamps`).
     public var words: [TimedWord]?
 
+    /// Creates a piece from its fields.
     public init(start: Double, end: Double, text: String, words: [TimedWord]? = nil) {
         self.start = start
         self.end = end
@@ -104,11 +119,16 @@ public struct TranscriptSegment: Sendable, Hashable, Codable {
 /// of it, as faster-whisper's `word_timestamps` gives them: the text keeps its leading space and
 /// the punctuation around it.
 public struct TimedWord: Sendable, Hashable, Codable {
+    /// The word's text, with its leading space and surrounding punctuation.
     public var word: String
+    /// Where the word starts, in seconds.
     public var start: Double
+    /// Where the word ends, in seconds.
     public var end: Double
+    /// The model's probability of the word, 0...1.
     public var probability: Double
 
+    /// Creates a timed word from its fields.
     public init(word: String, start: Double, end: Double, probability: Double) {
         self.word = word
         self.start = start
@@ -121,9 +141,12 @@ public struct TimedWord: Sendable, Hashable, Codable {
 /// One word of a transcript: its text as it appears in `Transcript.text` (with the space before
 /// it, if any, and punctuation that follows it) and the model's tokens for it.
 public struct TranscriptWord: Sendable, Hashable, Codable {
+    /// The word as it appears in `Transcript.text`.
     public var text: String
+    /// The model's token ids that spell it.
     public var tokens: [Int]
 
+    /// Creates a word from its fields.
     public init(text: String, tokens: [Int]) {
         self.text = text
         self.tokens = tokens

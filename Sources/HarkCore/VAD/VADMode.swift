@@ -1,5 +1,6 @@
 /// Which detector cuts segments and how eagerly. Changeable while recording.
 public struct VADMode: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// Which detector judges speech.
     public enum Detector: String, Sendable, Hashable, Codable, CaseIterable {
         /// Silero VAD (the neural detector).
         case silero
@@ -9,20 +10,28 @@ public struct VADMode: Sendable, Hashable, Codable, CustomStringConvertible {
         case manual
     }
 
+    /// How readily speech is detected: `high` starts and keeps speech at lower probabilities
+    /// (see `thresholds`).
     public enum Sensitivity: String, Sendable, Hashable, Codable, CaseIterable {
         case low, normal, high
     }
 
+    /// The detector in use.
     public var detector: Detector
+    /// How eagerly it finds speech.
     public var sensitivity: Sensitivity
 
+    /// A mode from its detector and sensitivity.
     public init(detector: Detector, sensitivity: Sensitivity = .normal) {
         self.detector = detector
         self.sensitivity = sensitivity
     }
 
+    /// The energy detector at normal sensitivity.
     public static let energy = VADMode(detector: .energy)
+    /// Silero VAD at normal sensitivity.
     public static let silero = VADMode(detector: .silero)
+    /// No detection (see `Detector.manual`).
     public static let manual = VADMode(detector: .manual)
 
     /// Parses `energy`, `silero:high`, `manual` and the like.
@@ -46,6 +55,8 @@ public struct VADMode: Sendable, Hashable, Codable, CustomStringConvertible {
         }
     }
 
+    /// The command-line form `init(argument:)` parses, e.g. `energy` or `silero:high`; the
+    /// sensitivity is left out when normal.
     public var description: String {
         detector == .manual || sensitivity == .normal ? detector.rawValue : "\(detector.rawValue):\(sensitivity.rawValue)"
     }
@@ -60,9 +71,14 @@ public struct VADMode: Sendable, Hashable, Codable, CustomStringConvertible {
     }
 }
 
+/// Speech-probability levels for starting and for continuing speech (hysteresis); see
+/// `VADMode.thresholds`.
 public struct VADThresholds: Sendable, Hashable, Codable {
+    /// Speech starts at or above this probability.
     public var start: Float
+    /// Speech continues while at or above this probability.
     public var end: Float
+    /// Creates thresholds from their values.
     public init(start: Float, end: Float) {
         self.start = start
         self.end = end

@@ -25,6 +25,8 @@ public struct RealtimeLimits: Sendable {
     /// client); if it stays full for `bufferStallTimeout`, `error` (`input_audio_buffer_full`)
     /// and close 1008.
     public var bufferSeconds: Double = 60
+    /// How long the audio buffer may stay full before the client gets `error`
+    /// (`input_audio_buffer_full`) and close 1008.
     public var bufferStallTimeout: Duration = .seconds(10)
     /// A connection that sends nothing for this long gets `error` (`idle_timeout`) and close 1000.
     public var idleTimeout: Duration = .seconds(120)
@@ -35,5 +37,6 @@ public struct RealtimeLimits: Sendable {
     /// transcribe into a saved session (`?save=true`); what is left stays queued on disk.
     public var drainTime: Duration = .seconds(30)
 
+    /// The defaults above.
     public init() {}
 }

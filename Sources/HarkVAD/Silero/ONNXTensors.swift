@@ -6,11 +6,15 @@ import HarkCore
 /// (ModelProto.graph, GraphProto.initializer, TensorProto dims/data_type/name/raw_data|float_data),
 /// and a generated ONNX schema would be thousands of lines plus a build plugin for that.
 public struct ONNXTensors: Sendable {
+    /// One float32 initializer: its dimensions and its values.
     public struct Tensor: Sendable {
+        /// Dimensions, outermost first, as the file gives them.
         public var shape: [Int]
+        /// The values, as many as the product of `shape`.
         public var values: [Float]
     }
 
+    /// The graph's float32 initializers by name; tensors of other types are left out.
     public private(set) var tensors: [String: Tensor] = [:]
 
     /// Parses `bytes` (a whole .onnx file). Throws `ONNXFormatError` for anything malformed.
@@ -79,7 +83,10 @@ public struct ONNXTensors: Sendable {
     }
 }
 
+/// Why an ONNX file could not be read: malformed protobuf, no graph, a tensor kept in an
+/// external file, or data that does not match its tensor's shape.
 public struct ONNXFormatError: Error, Sendable, CustomStringConvertible {
+    /// What was wrong, naming the field or tensor.
     public var description: String
     init(_ description: String) { self.description = description }
 }

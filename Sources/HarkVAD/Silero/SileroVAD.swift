@@ -7,13 +7,16 @@ import HarkCore
 /// whole signals: the encoder runs on many chunks per matrix product, the LSTM stays sequential,
 /// and the numbers equal streaming from a reset.
 public struct SileroVAD: VoiceActivityDetector {
+    /// The weights: immutable, so detectors may share one model.
     public let model: SileroModel
+    /// 512 samples: 32 ms at 16 kHz.
     public let chunkSize = SileroNetwork.chunk
     private var network = SileroNetwork(capacity: 1)
     /// h (128), c (128), then the last 64 samples heard.
     private var state = [Float](repeating: 0, count: 320)
     private var batchNetwork: SileroNetwork?
 
+    /// A detector in the reset state over `model`'s weights.
     public init(model: SileroModel) {
         self.model = model
     }
@@ -23,6 +26,9 @@ public struct SileroVAD: VoiceActivityDetector {
         self.init(model: try SileroModel(path: path))
     }
 
+    /// The probability, 0...1, that `chunk` (exactly 512 samples) holds speech, given all audio
+    /// since the last reset. Throws HarkError `.invalidInput`, the state unchanged, for another
+    /// length or for NaN or infinite samples.
     public mutating func speechProbability(_ chunk: UnsafeBufferPointer<Float>) throws -> Float {
         try Self.check(chunk)
         var probability: Float = 0
@@ -38,6 +44,7 @@ public struct SileroVAD: VoiceActivityDetector {
         return probability
     }
 
+    /// Clears the LSTM state and the 64 samples of context, as for a new recording.
     public mutating func reset() {
         state.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
     }
