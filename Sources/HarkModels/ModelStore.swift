@@ -88,6 +88,14 @@ public struct ModelStore: Sendable {
     public enum InstallOutcome: Sendable, Equatable {
         case installed(URL)
         case alreadyInstalled(URL)
+
+        /// The model's folder, either way: what `WorkerPoolConfiguration.inProcess(model:)` and
+        /// `.ownExecutable(model:)` take.
+        public var folder: URL {
+            switch self {
+            case .installed(let folder), .alreadyInstalled(let folder): folder
+            }
+        }
     }
 
     /// Installs `name` from `source` (the model's default when nil). An installed model whose

