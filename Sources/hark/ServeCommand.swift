@@ -116,7 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
             api.options.beamSize = beamSize
             // Clients' requests are unrelated: one's text must never prompt another's.
             api.conditionOnPreviousText = false
-            api.arguments = ["worker"] + model.workerArguments(beamSize: beamSize)
+            api.workers = .executable(path: api.executable, arguments: ["worker"] + model.workerArguments(beamSize: beamSize))
             configuration.transcription = api
         } else {
             FileHandle.standardError.write(Data("warning: no Whisper model installed; the recorder saves segments untranscribed and /v1/audio/transcriptions answers 503. Run `make models`.\n".utf8))

@@ -36,7 +36,8 @@ enum WorkerSetup {
             return nil
         }
         var configuration = WorkerPoolConfiguration(executable: executablePath(), arguments: [])
-        configuration.arguments = ["worker"] + model.workerArguments(beamSize: configuration.options.beamSize)
+        configuration.workers = .executable(path: executablePath(),
+                                            arguments: ["worker"] + model.workerArguments(beamSize: configuration.options.beamSize))
         // Every job says it: a set language is kept for every utterance, auto detects each one's.
         configuration.options.language = model.spokenLanguage
         configuration.options.task = model.task

@@ -90,9 +90,22 @@ final class RealtimeTestClient: Sendable {
         }
     }
 
-    /// How the server closed the connection (nil: no close frame), once it has.
-    func closeCode() async throws -> WebSocketErrorCode? {
-        try await connection.value?.closeCode
+    /// How the server closed the connection (nil: no close frame), once it has. After `timeout`
+    /// the connection is cancelled (its input closed), so that a client that saw the server's
+    /// close but not the end of the socket — seen under load: its socket sat in CLOSE-WAIT and the
+    /// test waited for ever, beyond its time limit — still returns what it received.
+    func closeCode(timeout: Duration = .seconds(10)) async throws -> WebSocketErrorCode? {
+        let connection = self.connection
+        let watchdog = Task {
+            try await Task.sleep(for: timeout)
+            connection.cancel()
+        }
+        defer { watchdog.cancel() }
+        do {
+            return try await connection.value?.closeCode
+        } catch is CancellationError {
+            return nil
+        }
     }
 }
 

@@ -94,11 +94,18 @@ import Hark
         try await Self.withLiveServer(Self.configuration(sessions) { $0.maxConnections = 1 }) { port in
             let first = RealtimeTestClient(port: port)
             #expect(await first.next()?["type"] as? String == "session.created")
-            let second = RealtimeTestClient(port: port)
-            let refused = await second.next()
+            // Hummingbird's client can miss a refusal that arrives with its upgrade response: seen
+            // about once in three runs on a slow machine, its socket left in CLOSE-WAIT with no
+            // message and no end. Then another client asks again.
+            var refused: [String: Any]?, secondCode: WebSocketErrorCode?
+            for _ in 0..<3 where refused == nil {
+                let second = RealtimeTestClient(port: port)
+                refused = await second.next(timeout: .seconds(10))
+                secondCode = try await second.closeCode(timeout: .seconds(5))
+                if refused == nil { print("the refusal was missed by the client; asking again") }
+            }
             #expect(refused?["type"] as? String == "error")
             #expect(refused?.errorCode == "too_many_connections")
-            let secondCode = try await second.closeCode()
             #expect(secondCode == .policyViolation)
             first.close()
             // Its place is free again (once the server has seen the close).
@@ -106,7 +113,7 @@ import Hark
             for _ in 0..<50 where admitted != "session.created" {
                 try await Task.sleep(for: .milliseconds(100))
                 let third = RealtimeTestClient(port: port)
-                admitted = await third.next()?["type"] as? String
+                admitted = await third.next(timeout: .seconds(5))?["type"] as? String
                 third.close()
             }
             #expect(admitted == "session.created")

@@ -9,20 +9,20 @@ import Testing
 /// misbehave on purpose, and real Whisper through it. (Workers of an app's own executable are
 /// run by `harkTests.ConsumerPackageTests`, in an app built for it.)
 @Suite(.timeLimit(.minutes(3))) struct InProcessWorkerTests {
-    /// Answers "fake PROMPT" after `delay`; cancellable, or not (`hangs` ignores it for ever, once).
+    /// Answers "fake PROMPT" after `delay` (cancellable), first ignoring everything for `stuck` seconds.
     final class FakeEngine: TranscriptionEngine {
         let delay: Duration
-        let hangOnce: Bool
-        init(delay: Duration = .zero, hangOnce: Bool = false) {
+        let stuck: Double
+        init(delay: Duration = .zero, stuck: Double = 0) {
             self.delay = delay
-            self.hangOnce = hangOnce
+            self.stuck = stuck
         }
-        static let hung = Mutex(false)
 
         func transcribe(_ samples: [Float], options: TranscriptionOptions) async throws -> Transcript {
-            if hangOnce, Self.hung.withLock({ hung in defer { hung = true }; return !hung }) {
+            if stuck > 0 {
                 // Not cancellable: what a stuck engine does.
-                try? await onOwnThread { Thread.sleep(forTimeInterval: 3) }
+                let seconds = stuck
+                try? await onOwnThread { Thread.sleep(forTimeInterval: seconds) }
             }
             if options.prompt == "fail" { throw HarkError(.internalFailure, "the engine broke") }
             try await Task.sleep(for: delay)
@@ -74,14 +74,27 @@ import Testing
         final class Count: Sendable { let value = Mutex(0) }
         let made = Count()
         let pool = Self.pool({
-            made.value.withLock { $0 += 1 }
-            return FakeEngine(hangOnce: true)
+            let first = made.value.withLock { count in defer { count += 1 }; return count == 0 }
+            return FakeEngine(stuck: first ? 3 : 0)
         })
         await pool.submit(Self.job(7))
         let outcomes = await WorkerPoolTests.collect(pool, count: 1)
         #expect(WorkerPoolTests.text(outcomes[7]) == "fake 7")
         #expect(made.value.withLock { $0 } == 2)
         await pool.shutdown()
+    }
+
+    /// A job in hand when the pool shuts down is `interrupted` (the durable queue keeps it), as
+    /// with a killed process — also when the engine will not stop: the pool waits 2 s, not for it.
+    @Test(arguments: [false, true]) func aJobRunningAtShutdownIsInterrupted(engineIsStuck: Bool) async throws {
+        let pool = Self.pool({ FakeEngine(delay: .seconds(30), stuck: engineIsStuck ? 10 : 0) })
+        var results = pool.results.makeAsyncIterator()
+        await pool.submit(Self.job(1))
+        guard case (_, .started)? = await results.next() else { Issue.record("expected a start"); return }
+        let started = ContinuousClock.now
+        await pool.shutdown()
+        #expect(ContinuousClock.now - started < .seconds(5))
+        guard case (_, .interrupted)? = await results.next() else { Issue.record("expected interrupted"); return }
     }
 
     @Test func aMissingModelFailsJobsSayingSo() async throws {

@@ -77,7 +77,7 @@ struct TranscriptionTests {
         var workers = Fixtures.workers()
         // float32 at beam 5: about a second of work on the fixture (int8 takes a third of it), time
         // for the cancel to reach the worker even on a loaded machine.
-        workers.arguments += ["--compute-type", "float32"]
+        workers.workers = .executable(path: workers.executable, arguments: workers.arguments + ["--compute-type", "float32"])
         workers.options = TranscriptionOptions(beamSize: 5)
         let pool = TranscriptionWorkerPool(configuration: workers)
         await pool.submit(WorkerJob(id: -1, file: Fixtures.speech))

@@ -83,7 +83,7 @@ struct ConsumerPackageTests {
         try write(manifest, to: folder.appendingPathComponent("Package.swift"))
         try write(String(contentsOf: source.appendingPathComponent("Sources/HarkConsumer/main.swift"), encoding: .utf8),
                   to: main.appendingPathComponent("main.swift"))
-        let swift = try await HarkProcess(executable: "/usr/bin/env", ["swift", "build", "--package-path", folder.path])
+        let swift = try HarkProcess(executable: "/usr/bin/env", ["swift", "build", "--package-path", folder.path])
         let status = try await swift.exitStatus(timeout: .seconds(1200))
         #expect(status == 0, "swift build of the consumer package:\n\(swift.stdout.suffix(3000))\n\(swift.stderr.suffix(3000))")
         if status != 0 { throw TimeoutError(what: "the consumer package to build", output: swift.stderr) }

@@ -101,8 +101,8 @@ public actor AsyncRecorderBackend {
                                      detectors: detectors, mode: vadMode, segmenter: configuration.segmenter,
                                      pollInterval: configuration.pollInterval, started: started)
             var transcription: (transcriber: SessionTranscriber, collector: Task<Void, Never>)?
-            let workers = configuration.transcription?.resolved(modelsDirectory: configuration.modelsDirectory)
-            setup.transcriptionDeferred = workers.flatMap { Self.missingModel($0, modelsDirectory: configuration.modelsDirectory) }
+            let workers = configuration.transcriptionWorkers
+            setup.transcriptionDeferred = workers?.unavailability()
             if let workers, setup.transcriptionDeferred == nil {
                 let transcriber = SessionTranscriber(store: store, pool: TranscriptionWorkerPool(configuration: workers),
                                                      events: broadcaster, partials: configuration.partialTranscripts,
@@ -188,18 +188,6 @@ public actor AsyncRecorderBackend {
 
     // MARK: - Helpers
 
-    /// Why Whisper workers of `workers` cannot run: their model is not installed. (Other workers
-    /// say for themselves when they start.)
-    private static func missingModel(_ workers: WorkerPoolConfiguration, modelsDirectory: URL) -> HarkError? {
-        guard let model = workers.model(in: modelsDirectory),
-              !FileManager.default.fileExists(atPath: model.appendingPathComponent("model.bin").path) else { return nil }
-        let name = model.lastPathComponent.hasPrefix("whisper-") ? String(model.lastPathComponent.dropFirst(8)) : HarkSettings.fallbackModelName
-        return HarkError(.modelMissing, """
-            No Whisper model at '\(model.path)': segments are saved and queued, not transcribed. Install one with \
-            `hark models install \(name)` (or `ModelStore().install("\(name)")` from HarkModels); the next recording, \
-            or `hark resume`, transcribes what is queued.
-            """)
-    }
 
     private func captureEnded(_ summary: RecordingSummary) {
         lifecycle.captureEnded(summary)

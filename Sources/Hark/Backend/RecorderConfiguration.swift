@@ -67,6 +67,13 @@ public struct RecorderConfiguration: Sendable {
     /// transcripts arrive. Off for sessions kept only for a moment (unsaved realtime sessions).
     public var indexesTranscripts = true
 
+    /// `transcription` with `automatic` decided for this recorder's `modelsDirectory`; nil when off.
+    public var transcriptionWorkers: WorkerPoolConfiguration? {
+        guard var workers = transcription else { return nil }
+        workers.modelsDirectory = modelsDirectory
+        return workers.resolved()
+    }
+
     /// Builds detectors for modes; loaded lazily on the first `start`, off the caller's executor.
     var detectorFactory: DetectorFactory = .standard
     var fileSystem: any SessionFileSystem = POSIXFileSystem()

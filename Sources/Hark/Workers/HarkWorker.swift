@@ -19,6 +19,9 @@ import HarkCore
 public enum HarkWorker {
     /// The first argument of a worker process; what follows says the model and how to compute.
     public static let argument = "--hark-worker"
+    /// Set in a worker's environment too: a worker whose arguments the app passed on changed
+    /// (`runIfRequested(arguments:)`) refuses, rather than run as another copy of the app.
+    static let environmentKey = "HARK_WORKER"
 
     private static let entryCalled = ManagedAtomic(false)
 
@@ -60,9 +63,13 @@ public enum HarkWorker {
 
     /// nil (and the entry noted) when `arguments` are not a worker's; a worker's malformed
     /// arguments make it say `fatal` and exit 2.
-    static func request(in arguments: [String]) -> Request? {
+    static func request(in arguments: [String],
+                        environment: [String: String] = ProcessInfo.processInfo.environment) -> Request? {
         do {
             guard let request = try parse(arguments) else {
+                if environment[environmentKey] == "1" {
+                    refuse("Started as a transcription worker, but its arguments do not say so: \(arguments.dropFirst().prefix(8)). Pass the process's own arguments to HarkWorker.runIfRequested.")
+                }
                 entryCalled.store(true, ordering: .releasing)
                 return nil
             }

@@ -15,7 +15,7 @@ final class InProcessWorker: Sendable {
     private let requests: AsyncStream<String>.Continuation
     private let server: Task<Void, Never>
 
-    init(engine: any TranscriptionEngine, modelsDirectory: URL = RecorderConfiguration.defaultModelsDirectory()) {
+    init(engine: any TranscriptionEngine, modelsDirectory: URL) {
         let inbox = LineInbox()
         // One job and a cancel for it are all the pool sends before it waits for the answer.
         let (lines, requests) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingOldest(16))
@@ -42,9 +42,15 @@ final class InProcessWorker: Sendable {
         requests.finish()
     }
 
-    /// Ends the worker now, cancelling the job in hand.
+    /// Ends the worker now, cancelling the job in hand (cancelled first: the serve loop, woken by
+    /// the end of its input, must already see it).
     func stop() {
-        requests.finish()
         server.cancel()
+        requests.finish()
+    }
+
+    /// Waits until the worker has ended.
+    func ended() async {
+        await server.value
     }
 }

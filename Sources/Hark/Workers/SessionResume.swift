@@ -16,11 +16,14 @@ public enum SessionResume {
     }
 
     /// Resumes the session at `folder`, reporting events to `events` (if given). Returns when
-    /// every segment has a result or `timeout` passes.
+    /// every segment has a result or `timeout` passes. Throws `sessionBusy` while another process
+    /// holds the session, and `modelMissing` when `workers` have no model to load.
     /// With `again`, every segment is transcribed anew (`hark retranscribe`, e.g. with another model).
     public static func resume(folder: URL, workers: WorkerPoolConfiguration, timeout: Duration? = nil,
                               retryFailed: Bool = true, again: Bool = false,
                               events handler: (@Sendable (RecorderEvent) -> Void)? = nil) async throws -> Outcome {
+        // Without its model nothing could be transcribed: said before any segment is touched.
+        if let problem = workers.unavailability() { throw problem }
         let store = try SessionStore.open(folder: folder)   // sessionBusy while another process records it
         let broadcaster = EventBroadcaster()
         let forwarding = handler.map { handler in

@@ -52,9 +52,10 @@ public enum TranscriptionWorker {
                 await send(.failure(id: nil, HarkError(.invalidInput, "Not a version \(WorkerProtocol.version) job: \(line.prefix(200))")))
             }
         }
-        // The input closed: an in-process worker's pool is done with it, so the job in hand stops.
-        if Task.isCancelled { current?.task.cancel() }
-        await current?.task.value
+        // The input closed. An in-process worker stopped by its pool also stops the job in hand.
+        if let current {
+            await withTaskCancellationHandler { await current.task.value } onCancel: { current.task.cancel() }
+        }
         return 0
     }
 

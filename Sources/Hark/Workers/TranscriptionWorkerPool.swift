@@ -133,6 +133,9 @@ public actor TranscriptionWorkerPool {
             // Only workers whose conversation still runs: an ended one may be reaped and its pid reused.
             let running = Set(self.processes.values.compactMap(\.pid))
             for pid in busy where running.contains(pid) { kill(pid, SIGKILL) }
+            // A worker in this process cannot be killed: its conversation is ended (the job is
+            // `interrupted`, as a killed process's), its thread left to finish.
+            for worker in self.processes.values where worker.pid == nil { await worker.inbox.finish() }
         }
         let tasks = Array(slots.values)
         for slot in tasks { slot.cancel() }
@@ -227,15 +230,16 @@ public actor TranscriptionWorkerPool {
 
     private func runWorker(_ slot: Int) async throws -> WorkerEnd {
         switch configuration.launch {
-        case .process(let executable, let arguments):
-            if arguments.first == HarkWorker.argument, !HarkWorker.isAvailable {
+        case .process(let executable, let arguments, let ownExecutable):
+            if ownExecutable, !HarkWorker.isAvailable {
                 // Started without the entry, the app would run again as itself, not as a worker.
                 return .fatal(HarkError(.invalidConfiguration, """
                     Workers of this app's own executable need `HarkWorker.runIfRequested()` called first thing in its `main`; \
                     call it, or choose in-process transcription (WorkerPoolConfiguration.inProcess).
                     """))
             }
-            return try await runProcess(slot, executable: executable, arguments: arguments)
+            return try await runProcess(slot, executable: executable, arguments: arguments,
+                                        environment: ownExecutable ? [HarkWorker.environmentKey: "1"] : [:])
         case .inProcess(_, let make):
             return await runInProcess(slot, engine: make())
         }
@@ -244,7 +248,7 @@ public actor TranscriptionWorkerPool {
     /// A worker in this process: the same protocol over memory (`InProcessWorker`), so that its
     /// jobs, cancels, timeouts and failures go through the conversation processes have.
     private func runInProcess(_ slot: Int, engine: any TranscriptionEngine) async -> WorkerEnd {
-        let worker = InProcessWorker(engine: engine)
+        let worker = InProcessWorker(engine: engine, modelsDirectory: configuration.modelsDirectory)
         processes[slot] = (nil, worker.inbox, { worker.stop() })
         defer { processes[slot] = nil }
         let end = await converse(slot, send: { try worker.send($0) }, finish: { worker.closeInput() }, inbox: worker.inbox) {
@@ -254,11 +258,13 @@ public actor TranscriptionWorkerPool {
         return end
     }
 
-    private func runProcess(_ slot: Int, executable: String, arguments: [String]) async throws -> WorkerEnd {
-        let configuration = configuration
+    private func runProcess(_ slot: Int, executable: String, arguments: [String],
+                            environment: [String: String]) async throws -> WorkerEnd {
+        var updates = configuration.environmentUpdates
+        for (key, value) in environment { updates[Environment.Key(stringLiteral: key)] = value }
         let result = try await Subprocess.run(
             .path(FilePath(executable)), arguments: Arguments(arguments),
-            environment: .inherit.updating(configuration.environmentUpdates),
+            environment: .inherit.updating(updates),
             input: .inputWriter, output: .sequence, error: .discarded
         ) { execution -> WorkerEnd in
             let inbox = LineInbox()

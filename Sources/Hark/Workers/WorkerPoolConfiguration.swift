@@ -31,6 +31,9 @@ public struct WorkerPoolConfiguration: Sendable {
 
     /// Where the workers run; `.automatic` unless chosen.
     public var workers: Workers
+    /// Where the default model (`automatic`) and, for audio over 30 s, Silero VAD are found. A
+    /// recorder sets it to its own `modelsDirectory`.
+    public var modelsDirectory = RecorderConfiguration.defaultModelsDirectory()
     /// Added to the environment worker processes inherit (a remote endpoint's token, say).
     public var environment: [String: String] = [:]
     /// Workers; the default fits the machine (one per two cores, at least one).
@@ -86,28 +89,48 @@ public struct WorkerPoolConfiguration: Sendable {
     }
 
     /// The worker program when workers are processes of another program; empty otherwise.
-    /// Setting it makes them such processes.
     public var executable: String {
-        get { if case .executable(let path, _) = workers { path } else { "" } }
-        set { workers = .executable(path: newValue, arguments: arguments) }
+        if case .executable(let path, _) = workers { path } else { "" }
     }
 
     /// Its arguments (see `executable`).
     public var arguments: [String] {
-        get { if case .executable(_, let arguments) = workers { arguments } else { [] } }
-        set { workers = .executable(path: executable, arguments: newValue) }
+        if case .executable(_, let arguments) = workers { arguments } else { [] }
+    }
+
+    /// Why these workers cannot transcribe now, found before any starts: their Whisper model is
+    /// not installed (`modelMissing`, saying how to install one), or they are the app's own
+    /// executable and the app lacks `HarkWorker.runIfRequested()` (`invalidConfiguration`).
+    /// Other workers say for themselves when they start.
+    public func unavailability() -> HarkError? {
+        if case .ownExecutable = resolved().workers, !HarkWorker.isAvailable {
+            return HarkError(.invalidConfiguration, """
+                Workers of this app's own executable need `HarkWorker.runIfRequested()` called first thing in its `main`; \
+                call it, or choose in-process transcription (WorkerPoolConfiguration.inProcess). Segments are saved and queued.
+                """)
+        }
+        guard let model = model(),
+              !FileManager.default.fileExists(atPath: model.appendingPathComponent("model.bin").path) else { return nil }
+        let folder = model.lastPathComponent
+        let install = folder.hasPrefix("whisper-")
+            ? "Install it with `hark models install \(folder.dropFirst(8))` (or `ModelStore().install(\"\(folder.dropFirst(8))\")` from HarkModels)"
+            : "Point the configuration at a faster-whisper model folder, or install one with `hark models install tiny.en`"
+        return HarkError(.modelMissing, """
+            No Whisper model at '\(model.path)': segments are saved and queued, not transcribed. \(install); \
+            the next recording, or `hark resume`, transcribes what is queued.
+            """)
     }
 }
 
 extension WorkerPoolConfiguration {
     /// How one worker is run, once `automatic` is decided.
     enum Launch: Sendable {
-        case process(executable: String, arguments: [String])
+        case process(executable: String, arguments: [String], ownExecutable: Bool)
         case inProcess(name: String, make: @Sendable () -> any TranscriptionEngine)
     }
 
     /// The Whisper model `automatic` means in `modelsDirectory`, or the one chosen.
-    func model(in modelsDirectory: URL) -> URL? {
+    func model() -> URL? {
         switch workers {
         case .automatic(let model, _): model ?? HarkSettings.defaultModelDirectory(in: modelsDirectory)
         case .ownExecutable(let model, _), .inProcess(let model, _): model
@@ -116,8 +139,8 @@ extension WorkerPoolConfiguration {
     }
 
     /// With `automatic` decided: own-executable workers when the app has the entry, else in process.
-    func resolved(modelsDirectory: URL = RecorderConfiguration.defaultModelsDirectory()) -> WorkerPoolConfiguration {
-        guard case .automatic(_, let computeType) = workers, let model = model(in: modelsDirectory) else { return self }
+    func resolved() -> WorkerPoolConfiguration {
+        guard case .automatic(_, let computeType) = workers, let model = model() else { return self }
         var resolved = self
         resolved.workers = HarkWorker.isAvailable ? .ownExecutable(model: model, computeType: computeType)
                                                   : .inProcess(model: model, computeType: computeType)
@@ -139,16 +162,17 @@ extension WorkerPoolConfiguration {
         let beamSize = options.beamSize
         switch resolved().workers {
         case .executable(let path, let arguments):
-            return .process(executable: path, arguments: arguments)
+            return .process(executable: path, arguments: arguments, ownExecutable: false)
         case .ownExecutable(let model, let computeType):
             return .process(executable: HarkWorker.executablePath(),
-                            arguments: HarkWorker.arguments(model: model, computeType: computeType, beamSize: beamSize))
+                            arguments: HarkWorker.arguments(model: model, computeType: computeType, beamSize: beamSize),
+                            ownExecutable: true)
         case .inProcess(let model, let computeType):
             return .inProcess(name: workerName) { WhisperEngine(modelDirectory: model, computeType: computeType, beamSize: beamSize) }
         case .inProcessEngine(let name, let make):
             return .inProcess(name: name, make: make)
         case .automatic(let model, let computeType):
-            let folder = model ?? HarkSettings.defaultModelDirectory(in: RecorderConfiguration.defaultModelsDirectory())
+            let folder = model ?? HarkSettings.defaultModelDirectory(in: modelsDirectory)
             return .inProcess(name: workerName) { WhisperEngine(modelDirectory: folder, computeType: computeType, beamSize: beamSize) }
         }
     }

@@ -151,13 +151,18 @@ struct WorkerPoolStateMachine {
         return actions
     }
 
-    /// The slot's worker answered its job.
+    /// The slot's worker answered its job. A job stopped by the shutdown (an in-process
+    /// worker's answers `cancelled`; a process is killed) is `interrupted`, as a lost one is.
     mutating func answered(_ slot: Int, _ outcome: WorkerOutcome) -> Actions {
         workers[slot]?.sent = nil
         var actions = Actions()
         guard let job = running.removeValue(forKey: slot) else { return actions }
-        cancelled.remove(job.id)
-        actions.results.append((job, outcome))
+        let askedToStop = cancelled.remove(job.id) != nil
+        if stopping, !askedToStop, !job.isPartial, case .failed(_, .cancelled?) = outcome {
+            actions.results.append((job, .interrupted))
+        } else {
+            actions.results.append((job, outcome))
+        }
         return actions
     }
 

@@ -232,7 +232,7 @@ actor RealtimeConnection {
             throw error as? HarkError ?? HarkError(.internalFailure, "\(error)")
         }
         recorder = (backend, stream, forwarding, folder)
-        if configuration.transcription == nil {
+        if configuration.transcriptionWorkers.map({ $0.unavailability() != nil }) ?? true {
             fail(.server("No Whisper model is installed on this server: utterances are cut and committed, not transcribed.",
                          code: "transcription_unavailable"))
         }
