@@ -102,15 +102,18 @@ struct ServeCommandTests {
         #expect(try await server.exitStatus() == 0, "\(server.stderr)")
     }
 
-    /// The speech fixture, then an 11 s sentence (espeak-ng), as the browser's fake microphone.
+    /// The long sentence `speechWithALongSentence` ends with (no commas: espeak-ng pauses at them).
+    static let longSentence = "When a sentence runs on for a long time the words that were heard first are transcribed "
+        + "again and again so they settle long before the speaker stops talking at the very end."
+
+    /// The speech fixture, then a 10 s sentence (espeak-ng) and 2 s of silence (to end it): long
+    /// enough for partial text to become stable on a slow CPU.
     static func speechWithALongSentence(in folder: URL) async throws -> URL {
         let spoken = folder.appendingPathComponent("long-sentence.wav"), resampled = folder.appendingPathComponent("long-16k.wav")
         let joined = folder.appendingPathComponent("microphone.wav")
-        let sentence = "When a sentence runs on for a long time, the words that were heard first are transcribed "
-            + "again and again, so they settle long before the speaker stops talking at the very end."
-        for (tool, arguments) in [("espeak-ng", ["-s", "150", "-w", spoken.path, sentence]),
+        for (tool, arguments) in [("espeak-ng", ["-s", "150", "-w", spoken.path, longSentence]),
                                   ("sox", [spoken.path, "-r", "16000", resampled.path]),
-                                  ("sox", [HarkProcess.speech, resampled.path, joined.path])] {
+                                  ("sox", [HarkProcess.speech, resampled.path, joined.path, "pad", "0", "2"])] {
             let result = try await HarkProcess.run(executable: "/usr/bin/\(tool)", arguments)
             #expect(result.status == 0, "\(tool): \(result.stderr)")
         }
