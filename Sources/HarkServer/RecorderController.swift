@@ -50,7 +50,7 @@ actor RecorderController {
         }
         return Status(recording: await recorder.isRecording, sessionID: url?.lastPathComponent, sessionPath: url?.path,
                       vadMode: mode.description, availableVADModes: recorder.availableDetectors.map(\.rawValue),
-                      input: input, transcribes: recorder.configuration.transcriptionWorkers.map { $0.unavailability() == nil } ?? false, lastStop: lastSummary)
+                      input: input, transcribes: recorder.configuration.transcribes, lastStop: lastSummary)
     }
 
     func start() async throws -> Status {

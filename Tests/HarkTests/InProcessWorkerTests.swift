@@ -97,31 +97,31 @@ import Testing
         guard case (_, .interrupted)? = await results.next() else { Issue.record("expected interrupted"); return }
     }
 
-    @Test func aMissingModelFailsJobsSayingSo() async throws {
-        var configuration = WorkerPoolConfiguration.inProcess(model: URL(fileURLWithPath: "/nonexistent/whisper-tiny.en"))
+    /// The reason one job fails with in a pool of `configuration` (one worker).
+    static func failure(_ configuration: WorkerPoolConfiguration) async -> String? {
+        var configuration = configuration
         configuration.size = 1
         let pool = TranscriptionWorkerPool(configuration: configuration)
         await pool.submit(Self.job(1))
         let outcomes = await WorkerPoolTests.collect(pool, count: 1)
-        guard case .failed(let reason, _) = outcomes[1] else { Issue.record("expected a failure"); return }
-        #expect(reason.contains("/nonexistent/whisper-tiny.en"), "\(reason)")
         await pool.shutdown()
+        guard case .failed(let reason, _) = outcomes[1] else { return nil }
+        return reason
+    }
+
+    @Test func aMissingModelFailsJobsSayingSo() async throws {
+        let reason = await Self.failure(.inProcess(model: URL(fileURLWithPath: "/nonexistent/whisper-tiny.en")))
+        #expect(reason?.contains("/nonexistent/whisper-tiny.en") == true, "\(String(describing: reason))")
     }
 
     /// Without `HarkWorker.runIfRequested()` (this test process never calls it) the pool will not
     /// start the program again: that would be another copy of it, not a worker.
     @Test func ownExecutableWorkersNeedTheEntry() async throws {
         #expect(!HarkWorker.isAvailable)
-        var configuration = WorkerPoolConfiguration.ownExecutable(model: URL(fileURLWithPath: "/tmp/model"))
-        configuration.size = 1
-        let pool = TranscriptionWorkerPool(configuration: configuration)
-        await pool.submit(Self.job(1))
-        let outcomes = await WorkerPoolTests.collect(pool, count: 1)
-        guard case .failed(let reason, _) = outcomes[1] else { Issue.record("expected a failure"); return }
-        #expect(reason.contains("HarkWorker.runIfRequested()"), "\(reason)")
+        let reason = await Self.failure(.ownExecutable(model: URL(fileURLWithPath: "/tmp/model")))
+        #expect(reason?.contains("HarkWorker.runIfRequested()") == true, "\(String(describing: reason))")
         // Automatic workers therefore run in process here.
         guard case .inProcess = WorkerPoolConfiguration().resolved().workers else { Issue.record("expected in-process"); return }
-        await pool.shutdown()
     }
 
     @Test func workerArgumentsRoundTrip() throws {

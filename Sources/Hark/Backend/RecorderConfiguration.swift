@@ -74,6 +74,10 @@ public struct RecorderConfiguration: Sendable {
         return workers.resolved()
     }
 
+    /// Whether recordings will be transcribed: `transcription` is set and its workers can start
+    /// (`WorkerPoolConfiguration.unavailability()`).
+    public var transcribes: Bool { transcriptionWorkers.map { $0.unavailability() == nil } ?? false }
+
     /// Builds detectors for modes; loaded lazily on the first `start`, off the caller's executor.
     var detectorFactory: DetectorFactory = .standard
     var fileSystem: any SessionFileSystem = POSIXFileSystem()

@@ -49,6 +49,12 @@ public enum HarkWorker {
         exit(status.load(ordering: .acquiring))
     }
 
+    /// Why workers of the app's own executable cannot start: the app lacks the entry.
+    static let entryMissing = HarkError(.invalidConfiguration, """
+        Workers of this app's own executable need `HarkWorker.runIfRequested()` called first thing in its `main`; \
+        call it, or choose in-process transcription (WorkerPoolConfiguration.inProcess).
+        """)
+
     /// What a worker process is asked to load.
     struct Request: Sendable, Equatable {
         var model: URL

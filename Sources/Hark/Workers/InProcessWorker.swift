@@ -48,9 +48,4 @@ final class InProcessWorker: Sendable {
         server.cancel()
         requests.finish()
     }
-
-    /// Waits until the worker has ended.
-    func ended() async {
-        await server.value
-    }
 }

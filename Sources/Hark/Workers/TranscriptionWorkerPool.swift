@@ -233,10 +233,7 @@ public actor TranscriptionWorkerPool {
         case .process(let executable, let arguments, let ownExecutable):
             if ownExecutable, !HarkWorker.isAvailable {
                 // Started without the entry, the app would run again as itself, not as a worker.
-                return .fatal(HarkError(.invalidConfiguration, """
-                    Workers of this app's own executable need `HarkWorker.runIfRequested()` called first thing in its `main`; \
-                    call it, or choose in-process transcription (WorkerPoolConfiguration.inProcess).
-                    """))
+                return .fatal(HarkWorker.entryMissing)
             }
             return try await runProcess(slot, executable: executable, arguments: arguments,
                                         environment: ownExecutable ? [HarkWorker.environmentKey: "1"] : [:])

@@ -104,10 +104,7 @@ public struct WorkerPoolConfiguration: Sendable {
     /// Other workers say for themselves when they start.
     public func unavailability() -> HarkError? {
         if case .ownExecutable = resolved().workers, !HarkWorker.isAvailable {
-            return HarkError(.invalidConfiguration, """
-                Workers of this app's own executable need `HarkWorker.runIfRequested()` called first thing in its `main`; \
-                call it, or choose in-process transcription (WorkerPoolConfiguration.inProcess). Segments are saved and queued.
-                """)
+            return HarkWorker.entryMissing
         }
         guard let model = model(),
               !FileManager.default.fileExists(atPath: model.appendingPathComponent("model.bin").path) else { return nil }

@@ -232,7 +232,7 @@ actor RealtimeConnection {
             throw error as? HarkError ?? HarkError(.internalFailure, "\(error)")
         }
         recorder = (backend, stream, forwarding, folder)
-        if configuration.transcriptionWorkers.map({ $0.unavailability() != nil }) ?? true {
+        if !configuration.transcribes {
             fail(.server("No Whisper model is installed on this server: utterances are cut and committed, not transcribed.",
                          code: "transcription_unavailable"))
         }
